@@ -1,0 +1,3 @@
+from wagate.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Domain types: plain frozen dataclasses and enums, no I/O."""

@@ -1,0 +1,45 @@
+"""Identifiers: instance ids, phone numbers and WhatsApp chat ids."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import string
+
+INSTANCE_ID_LENGTH = 12
+_INSTANCE_ALPHABET = string.ascii_uppercase + string.digits
+_INSTANCE_RE = re.compile(rf"^[A-Z0-9]{{{INSTANCE_ID_LENGTH}}}$")
+_PHONE_SEPARATORS = re.compile(r"[\s().\-]")
+_PHONE_RE = re.compile(r"^[1-9][0-9]{6,14}$")
+
+
+def new_instance_id() -> str:
+    """A random 12-character upper-case alphanumeric instance id."""
+    return "".join(secrets.choice(_INSTANCE_ALPHABET) for _ in range(INSTANCE_ID_LENGTH))
+
+
+def is_instance_id(value: str) -> bool:
+    return bool(_INSTANCE_RE.match(value))
+
+
+def normalize_phone(raw: str) -> str:
+    """Digits of an international phone number, or ``ValueError`` saying what is wrong.
+
+    Accepts ``+44 7441 429009``, ``447441429009``, ``+1 (555) 010-0000``. Refuses a
+    leading ``00`` or ``0`` (the country code must come first) and lengths that E.164
+    does not allow (7 to 15 digits).
+    """
+    text = _PHONE_SEPARATORS.sub("", raw.strip())
+    if text.startswith("+"):
+        text = text[1:]
+    if not text.isdigit():
+        raise ValueError("a phone number has only digits, with an optional leading '+'")
+    if text.startswith("0"):
+        raise ValueError("a phone number starts with its country code, not with 0 or 00")
+    if not _PHONE_RE.match(text):
+        raise ValueError("a phone number has 7 to 15 digits including the country code")
+    return text
+
+
+def phone_to_chat_id(phone: str) -> str:
+    return f"{phone}@c.us"

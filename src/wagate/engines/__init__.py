@@ -1,0 +1,1 @@
+"""Engines: the implementations of the WhatsApp protocol behind one contract."""

@@ -1,0 +1,84 @@
+"""The engine contract.
+
+An :class:`Engine` opens one :class:`EngineSession` per wagate session. A session
+connects; if its device store holds credentials it reports :class:`LoggedIn`, otherwise
+it reports :class:`QrCodeChanged` values until it is linked (by a scan or a pairing
+code). Everything the engine learns is pushed into the session's :class:`EventSink`;
+engines never call services. Operations an engine lacks raise
+:class:`~wagate.errors.NotSupportedError`.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any, Protocol
+
+from wagate.domain.events import EngineEvent
+from wagate.errors import NotSupportedError
+
+
+class EventSink(Protocol):
+    """Where an engine session delivers its events, in order."""
+
+    async def __call__(self, event: EngineEvent, /) -> None: ...
+
+
+class DeviceStore(Protocol):
+    """Durable per-session engine credentials (opaque JSON), keyed by instance id.
+
+    The store implements it; an engine uses it so that a restarted server resumes
+    linked sessions without a new scan.
+    """
+
+    async def load(self, instance_id: str) -> dict[str, Any] | None: ...
+
+    async def save(self, instance_id: str, engine: str, data: dict[str, Any]) -> None: ...
+
+    async def delete(self, instance_id: str) -> None: ...
+
+
+class EngineSession(ABC):
+    """One WhatsApp session inside an engine."""
+
+    instance_id: str
+
+    @abstractmethod
+    async def connect(self) -> None:
+        """Start connecting; returns once the attempt is under way.
+
+        The outcome arrives through the sink: ``LoggedIn`` when stored credentials
+        resume, else a stream of ``QrCodeChanged`` until linked.
+        """
+
+    @abstractmethod
+    async def disconnect(self) -> None:
+        """Close the connection and keep the credentials."""
+
+    @abstractmethod
+    async def logout(self) -> None:
+        """Unlink the device and forget its credentials; the session is disconnected."""
+
+    @abstractmethod
+    async def request_pairing_code(self, phone: str) -> str:
+        """Ask for an 8-character pairing code (``ABCD-EFGH``) for this phone number."""
+
+    async def screenshot(self) -> bytes:
+        """A PNG of what the engine shows; most engines have none."""
+        raise NotSupportedError("This engine has no screen to capture")
+
+
+class Engine(ABC):
+    """A WhatsApp implementation that can host many sessions."""
+
+    name: str
+
+    @abstractmethod
+    async def open_session(self, instance_id: str, sink: EventSink) -> EngineSession:
+        """Create (not yet connect) the session for ``instance_id``."""
+
+    @abstractmethod
+    async def forget(self, instance_id: str) -> None:
+        """Delete every trace of the session's device (used when a session is deleted)."""
+
+    async def close(self) -> None:  # noqa: B027 - an optional hook, not abstract
+        """Release what the engine holds; sessions are already disconnected."""

@@ -1,0 +1,1 @@
+"""The HTTP layer: request parameters, OpenAPI helpers and routes."""

@@ -1,0 +1,25 @@
+"""The Wawp v1 API under ``/wp-json/awp/v1``."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from pydantic import BaseModel
+
+from wagate.http.wawp import auth, sandbox, sessions
+
+PREFIX = "/wp-json/awp/v1"
+
+
+def routers(*, sandbox_enabled: bool) -> list[APIRouter]:
+    found: list[APIRouter] = [sessions.router, auth.router]
+    if sandbox_enabled:
+        found.append(sandbox.router)
+    return found
+
+
+def param_models(*, sandbox_enabled: bool) -> list[type[BaseModel]]:
+    return [
+        model
+        for router in routers(sandbox_enabled=sandbox_enabled)
+        for model in getattr(router, "param_models", [])
+    ]

@@ -1,0 +1,20 @@
+"""The services one running server is made of, composed by :func:`wagate.app.create_app`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from wagate.config import Settings
+from wagate.services.sandbox import SandboxControl
+from wagate.services.sessions import SessionService
+from wagate.services.tokens import TokenService
+from wagate.store.database import Database
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Services:
+    settings: Settings
+    database: Database
+    tokens: TokenService
+    sessions: SessionService
+    sandbox: SandboxControl | None  # None when the sandbox is disabled

@@ -1,0 +1,40 @@
+"""Playing the phone for sandbox sessions: scan a QR, confirm a pairing code, unlink."""
+
+from __future__ import annotations
+
+from wagate.domain.models import Session
+from wagate.engines.sandbox import SandboxEngine
+from wagate.errors import NotSupportedError
+from wagate.services.sessions import SessionService
+
+
+class SandboxControl:
+    """What a developer or a test does on the virtual phone of a sandbox session."""
+
+    def __init__(self, sessions: SessionService, engine: SandboxEngine) -> None:
+        self._sessions = sessions
+        self._engine = engine
+
+    async def scan(self, session: Session, phone: str, push_name: str | None) -> Session:
+        """Link the session to the virtual phone ``phone`` as if it scanned the QR code."""
+        self._require_sandbox(session)
+        await self._engine.scan(session.instance_id, phone, push_name)
+        return await self._sessions.wait_linked(session.instance_id)
+
+    async def confirm_code(self, session: Session, code: str) -> Session:
+        """Type the pairing code on the phone given to ``requestCode``."""
+        self._require_sandbox(session)
+        await self._engine.confirm_code(session.instance_id, code)
+        return await self._sessions.wait_linked(session.instance_id)
+
+    async def unlink(self, session: Session) -> Session:
+        """Remove the linked device on the phone; the session fails with a reason."""
+        self._require_sandbox(session)
+        await self._engine.unlink(session.instance_id)
+        return await self._sessions.wait_linked(session.instance_id)
+
+    def _require_sandbox(self, session: Session) -> None:
+        if session.engine != self._engine.name:
+            raise NotSupportedError(
+                f"Sandbox control works on sandbox sessions; this one runs on {session.engine}"
+            )

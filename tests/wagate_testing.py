@@ -1,0 +1,74 @@
+"""Helpers shared by the test tiers: an API client of a running app, settings, engines."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from wagate.app import default_engines
+from wagate.config import Settings
+from wagate.engines.base import Engine
+from wagate.engines.sandbox import SandboxEngine
+from wagate.services.container import Services
+from wagate.store import Database
+
+ADMIN_TOKEN = "admin-token-for-tests-0000"
+API = "/wp-json/awp/v1"
+
+
+class OtherEngine(SandboxEngine):
+    """A second engine, to check what is refused to non-sandbox sessions."""
+
+    name = "other"
+
+
+def engines_with_other(settings: Settings, database: Database) -> dict[str, Engine]:
+    engines = default_engines(settings, database)
+    engines["other"] = OtherEngine(database.devices)
+    return engines
+
+
+@dataclass
+class Api:
+    """A client of one running app, with an admin token and a tenant token."""
+
+    http: httpx.AsyncClient
+    services: Services
+    tenant: str
+    other_tenant: str
+    admin: str = ADMIN_TOKEN
+
+    async def call(self, method: str, route: str, **params: Any) -> httpx.Response:
+        """Call a Wawp route with ``params`` in the query (GET) or a JSON body."""
+        url = f"{API}/{route}"
+        if method in ("GET", "DELETE"):
+            return await self.http.request(method, url, params=params)
+        return await self.http.request(method, url, json=params)
+
+    async def ok(self, method: str, route: str, **params: Any) -> Any:
+        response = await self.call(method, route, **params)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    async def new_session(self, token: str | None = None, **params: Any) -> dict[str, Any]:
+        params.setdefault("name", "Shop")
+        return await self.ok("POST", "createSession", access_token=token or self.tenant, **params)
+
+    async def linked_session(self, phone: str = "447441429009") -> dict[str, Any]:
+        session = await self.new_session()
+        return await self.ok(
+            "POST",
+            "sandbox/scan",
+            access_token=self.tenant,
+            instance_id=session["instance_id"],
+            phone=phone,
+        )
+
+
+def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {"data_dir": tmp_path / "data", "admin_token": ADMIN_TOKEN}
+    values.update(overrides)
+    return Settings(**values)
