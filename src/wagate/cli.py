@@ -60,6 +60,17 @@ def _parser() -> argparse.ArgumentParser:
         type=float,
         help="link new sandbox sessions by themselves after N s (WAGATE_SANDBOX_AUTOLINK_SECONDS)",
     )
+    serve.add_argument(
+        "--sandbox-enabled",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="offer the sandbox engine and its routes (WAGATE_SANDBOX_ENABLED, default on)",
+    )
+    serve.add_argument(
+        "--qr-rotate-seconds",
+        type=float,
+        help="how often a waiting session's QR value changes (WAGATE_QR_ROTATE_SECONDS)",
+    )
     serve.set_defaults(run=_serve)
 
     migrate = commands.add_parser("migrate", parents=[common], help="apply store migrations")
@@ -89,6 +100,8 @@ def _settings_overrides(args: argparse.Namespace) -> dict[str, Any]:
         "admin_token",
         "log_level",
         "sandbox_autolink_seconds",
+        "sandbox_enabled",
+        "qr_rotate_seconds",
     )
     return {name: getattr(args, name, None) for name in names}
 

@@ -19,7 +19,7 @@ def new_instance_id() -> str:
 
 
 def is_instance_id(value: str) -> bool:
-    return bool(_INSTANCE_RE.match(value))
+    return bool(_INSTANCE_RE.fullmatch(value))
 
 
 def normalize_phone(raw: str) -> str:
@@ -36,7 +36,7 @@ def normalize_phone(raw: str) -> str:
         raise ValueError("a phone number has only digits, with an optional leading '+'")
     if text.startswith("0"):
         raise ValueError("a phone number starts with its country code, not with 0 or 00")
-    if not _PHONE_RE.match(text):
+    if not _PHONE_RE.fullmatch(text):
         raise ValueError("a phone number has 7 to 15 digits including the country code")
     return text
 
