@@ -7,7 +7,7 @@ import secrets
 from typing import Any
 
 from wagate.domain.models import AccessToken
-from wagate.errors import InvalidAccessTokenError, NotFoundError
+from wagate.errors import ConfigurationError, InvalidAccessTokenError, NotFoundError
 from wagate.store.repositories.tokens import TokenRepository
 
 ENV_ADMIN_NAME = "admin (WAGATE_ADMIN_TOKEN)"
@@ -36,16 +36,17 @@ class TokenService:
         A configured token (``WAGATE_ADMIN_TOKEN``) replaces any earlier configured one,
         so changing the variable revokes the old value.
         """
-        active = await self._tokens.list(include_revoked=False)
         if configured is not None:
             wanted = hash_token(configured)
-            if await self._tokens.find_active_by_hash(wanted):
-                return None
-            for token in active:
-                if token.is_admin and token.name == ENV_ADMIN_NAME:
-                    await self._tokens.revoke(token.id)
-            await self._tokens.create(name=ENV_ADMIN_NAME, token_hash=wanted, is_admin=True)
+            existing = await self._tokens.find_by_hash(wanted)
+            if existing is not None and not existing.is_admin:
+                raise ConfigurationError(
+                    "WAGATE_ADMIN_TOKEN: this value is already a tenant token; choose another"
+                )
+            if existing is None or not existing.active or existing.name != ENV_ADMIN_NAME:
+                await self._tokens.make_sole_admin(name=ENV_ADMIN_NAME, token_hash=wanted)
             return None
+        active = await self._tokens.list(include_revoked=False)
         if any(token.is_admin for token in active):
             return None
         secret = new_token()

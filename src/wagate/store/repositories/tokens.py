@@ -56,6 +56,48 @@ class TokenRepository:
             )
         return token
 
+    async def find_by_hash(self, token_hash: str) -> AccessToken | None:
+        """The token with this hash, active or revoked."""
+        query = select(access_tokens).where(access_tokens.c.token_hash == token_hash)
+        async with self._engine.connect() as conn:
+            row = (await conn.execute(query)).first()
+        return None if row is None else _to_token(row)
+
+    async def make_sole_admin(self, *, name: str, token_hash: str) -> None:
+        """In one transaction: the admin token ``name`` becomes the one with this hash.
+
+        Other active admin tokens called ``name`` are revoked; a revoked row with this
+        hash is reactivated (the hash is unique), else a new row is added.
+        """
+        now = now_ms()
+        async with self._engine.begin() as conn:
+            await conn.execute(
+                update(access_tokens)
+                .where(
+                    access_tokens.c.name == name,
+                    access_tokens.c.is_admin.is_(True),
+                    access_tokens.c.token_hash != token_hash,
+                    access_tokens.c.revoked_at.is_(None),
+                )
+                .values(revoked_at=now)
+            )
+            revived = await conn.execute(
+                update(access_tokens)
+                .where(access_tokens.c.token_hash == token_hash)
+                .values(revoked_at=None, is_admin=True, name=name)
+            )
+            if revived.rowcount == 0:
+                await conn.execute(
+                    access_tokens.insert().values(
+                        id=new_token_id(),
+                        name=name,
+                        token_hash=token_hash,
+                        is_admin=True,
+                        created_at=now,
+                        revoked_at=None,
+                    )
+                )
+
     async def find_active_by_hash(self, token_hash: str) -> AccessToken | None:
         query = select(access_tokens).where(
             access_tokens.c.token_hash == token_hash, access_tokens.c.revoked_at.is_(None)
