@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from wagate.domain.messages import Ack, Message, MessageKey, Presence
 from wagate.domain.models import Me
 from wagate.domain.status import SessionStatus
 
@@ -43,7 +44,57 @@ class ConnectionFailed:
     reason: str
 
 
-EngineEvent = QrCodeChanged | LoggedIn | LoggedOut | ConnectionFailed
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MessageSeen:
+    """A message in one of the session's chats: received, or sent from another device.
+
+    Messages sent through the engine's own ``send_*`` calls are returned by those calls
+    and are not reported again.
+    """
+
+    message: Message
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AckChanged:
+    """A message the session sent reached the server, the device, or was read."""
+
+    key: MessageKey
+    ack: Ack
+    by: str | None = None  # who read it, in a group
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReactionReceived:
+    """Someone reacted to a message (an empty reaction removes theirs)."""
+
+    key: MessageKey  # the message reacted to
+    reaction_id: str  # the reaction's own message id
+    sender: str
+    reaction: str
+    timestamp: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PresenceChanged:
+    """A contact's presence, or their typing state in a chat."""
+
+    chat_id: str
+    sender: str
+    presence: Presence
+    last_seen: int | None = None
+
+
+EngineEvent = (
+    QrCodeChanged
+    | LoggedIn
+    | LoggedOut
+    | ConnectionFailed
+    | MessageSeen
+    | AckChanged
+    | ReactionReceived
+    | PresenceChanged
+)
 
 
 # --- services → users ----------------------------------------------------------------

@@ -11,9 +11,11 @@ engines never call services. Operations an engine lacks raise
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from typing import Any, Protocol
 
-from wagate.domain.events import EngineEvent
+from wagate.domain.events import EngineEvent, PresenceChanged
+from wagate.domain.messages import Message, MessageKey, Presence
 from wagate.errors import NotSupportedError
 
 
@@ -65,6 +67,45 @@ class EngineSession(ABC):
     async def screenshot(self) -> bytes:
         """A PNG of what the engine shows; most engines have none."""
         raise NotSupportedError("This engine has no screen to capture")
+
+    # --- messaging (a WORKING session; the service checks the status first) ---------
+
+    async def send_text(
+        self,
+        chat_id: str,
+        text: str,
+        *,
+        reply_to: MessageKey | None = None,
+        mentions: Sequence[str] = (),
+    ) -> Message:
+        """Send a text message; returns it as sent (ack SERVER once WhatsApp took it)."""
+        raise NotSupportedError("This engine cannot send text messages")
+
+    async def mark_seen(
+        self, chat_id: str, keys: Sequence[MessageKey], *, participant: str | None = None
+    ) -> None:
+        """Mark received messages as read (the sender sees READ)."""
+        raise NotSupportedError("This engine cannot mark messages as seen")
+
+    async def set_chat_presence(self, chat_id: str, presence: Presence) -> None:
+        """Typing state in one chat: COMPOSING, RECORDING or PAUSED."""
+        raise NotSupportedError("This engine cannot send typing states")
+
+    async def set_presence(self, presence: Presence) -> None:
+        """The account's own presence: AVAILABLE or UNAVAILABLE."""
+        raise NotSupportedError("This engine cannot set presence")
+
+    async def get_presence(self, chat_id: str) -> list[PresenceChanged]:
+        """The last known presence of the chat's members (subscribing if needed)."""
+        raise NotSupportedError("This engine cannot read presence")
+
+    async def react(self, key: MessageKey, reaction: str) -> str:
+        """React to a message (``""`` removes our reaction); returns the reaction's id."""
+        raise NotSupportedError("This engine cannot send reactions")
+
+    async def star(self, key: MessageKey, star: bool) -> None:
+        """Star or unstar a message on the account's devices."""
+        raise NotSupportedError("This engine cannot star messages")
 
 
 class Engine(ABC):
