@@ -304,9 +304,10 @@ def validate(model: type[M], params: dict[str, Any]) -> M:
         if first is None:  # pragma: no cover - pydantic always reports an error
             raise InvalidParamError("Invalid parameters") from None
         name = _loc_name(first["loc"], params)
+        reason = first["msg"].removeprefix("Value error, ")
         if not name:
-            raise InvalidParamError(f"Invalid parameters: {first['msg']}") from None
-        raise InvalidParamError(f"Invalid parameter {name}: {first['msg']}", param=name) from None
+            raise InvalidParamError(f"Invalid parameters: {reason}") from None
+        raise InvalidParamError(f"Invalid parameter {name}: {reason}", param=name) from None
 
 
 # --------------------------------------------------------------------------- types
