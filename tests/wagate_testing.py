@@ -10,8 +10,9 @@ import httpx
 
 from wagate.app import default_engines
 from wagate.config import Settings
-from wagate.engines.base import Engine
-from wagate.engines.sandbox import SandboxEngine
+from wagate.domain.events import EngineEvent
+from wagate.engines.base import Engine, EventSink
+from wagate.engines.sandbox import SandboxEngine, SandboxSession
 from wagate.services.container import Services
 from wagate.store import Database
 
@@ -25,9 +26,22 @@ class OtherEngine(SandboxEngine):
     name = "other"
 
 
+class SilentEngine(SandboxEngine):
+    """An engine whose sessions never report anything: they stay STARTING."""
+
+    name = "silent"
+
+    async def open_session(self, instance_id: str, sink: EventSink) -> SandboxSession:
+        async def ignore(event: EngineEvent) -> None:
+            pass
+
+        return await super().open_session(instance_id, ignore)
+
+
 def engines_with_other(settings: Settings, database: Database) -> dict[str, Engine]:
     engines = default_engines(settings, database)
     engines["other"] = OtherEngine(database.devices)
+    engines["silent"] = SilentEngine(database.devices)
     return engines
 
 

@@ -78,7 +78,9 @@ def _parser() -> argparse.ArgumentParser:
 
     token = commands.add_parser("token", help="manage access tokens")
     tokens = token.add_subparsers(title="token commands", required=True)
-    create = tokens.add_parser("create", parents=[common], help="create a tenant token")
+    create = tokens.add_parser(
+        "create", parents=[common], help="create a token (tenant unless --admin)"
+    )
     create.add_argument("--name", required=True, help="who the token is for")
     create.add_argument("--admin", action="store_true", help="an admin token (sees all)")
     create.set_defaults(run=lambda s, a: _with_database(s, _token_create, a))

@@ -265,3 +265,17 @@ async def test_scan_when_not_waiting_is_409(api: Api) -> None:
     )
     assert response.status_code == 409
     assert response.json()["code"] == "invalid_session_status"
+
+
+async def test_a_session_stuck_starting_can_be_restarted_and_logged_out(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("wagate.services.sessions.QR_WAIT_SECONDS", 0.05)
+    session = await api.new_session(engine="silent")
+    assert session["status"] == "STARTING"
+    ids = {"access_token": api.tenant, "instance_id": session["instance_id"]}
+
+    assert (await api.ok("POST", "session/restart", **ids))["status"] == "STARTING"
+    assert (await api.ok("POST", "session/logout", **ids))["status"] == "STARTING"
+    assert (await api.ok("POST", "session/start", **ids))["status"] == "STARTING"
+    assert (await api.ok("POST", "session/stop", **ids))["status"] == "STOPPED"

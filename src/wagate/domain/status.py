@@ -15,7 +15,8 @@ class SessionStatus(StrEnum):
 
 _S = SessionStatus
 
-# Every status can move to STOPPED (stop) and to FAILED (the engine gave up).
+# A running or failed session can be stopped; a running one can fail (the engine gave up).
+# Repeating a status is not a transition: the service treats it as "no change".
 TRANSITIONS: dict[SessionStatus, frozenset[SessionStatus]] = {
     _S.STOPPED: frozenset({_S.STARTING}),
     _S.STARTING: frozenset({_S.SCAN_QR_CODE, _S.WORKING, _S.STOPPED, _S.FAILED}),

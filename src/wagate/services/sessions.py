@@ -35,6 +35,7 @@ from wagate.errors import (
     InvalidParamError,
     InvalidSessionStatusError,
     NotSupportedError,
+    SessionNotReadyError,
     UpstreamError,
     WagateError,
 )
@@ -255,6 +256,17 @@ class SessionService:
                 await asyncio.wait_for(runtime.linked.wait(), QR_WAIT_SECONDS)
         return await self._require(instance_id)
 
+    async def working_engine_session(self, instance_id: str) -> tuple[Session, EngineSession]:
+        """The connected engine session of a WORKING session, for messaging calls."""
+        session = await self._require(instance_id)
+        runtime = self._runtimes.get(instance_id)
+        if session.status is not SessionStatus.WORKING or runtime is None:
+            raise SessionNotReadyError(
+                f"The session is {session.status.value}; it must be WORKING",
+                session_status=session.status.value,
+            )
+        return session, runtime.engine_session
+
     # --- server start and stop --------------------------------------------------------
 
     async def restore(self) -> None:
@@ -319,7 +331,8 @@ class SessionService:
         """STARTING, then connect; the engine's events move the status on."""
         instance_id = session.instance_id
         await self._drop_runtime(instance_id)
-        session = await self._set_status(session, SessionStatus.STARTING)
+        if session.status is not SessionStatus.STARTING:  # else a start that never got going
+            session = await self._set_status(session, SessionStatus.STARTING)
         engine = self._engines[session.engine]
         runtime: _Runtime | None = None
 

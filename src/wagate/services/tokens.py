@@ -13,6 +13,7 @@ from wagate.store.repositories.tokens import TokenRepository
 ENV_ADMIN_NAME = "admin (WAGATE_ADMIN_TOKEN)"
 GENERATED_ADMIN_NAME = "admin"
 MAX_TOKEN_LENGTH = 512
+MAX_NAME_LENGTH = 200  # the column's size
 
 
 def hash_token(token: str) -> str:
@@ -72,6 +73,8 @@ class TokenService:
         name = name.strip()
         if not name:
             raise ValueError("a token needs a name")
+        if len(name) > MAX_NAME_LENGTH:
+            raise ValueError(f"a token name has at most {MAX_NAME_LENGTH} characters")
         secret = new_token()
         token = await self._tokens.create(
             name=name, token_hash=hash_token(secret), is_admin=is_admin

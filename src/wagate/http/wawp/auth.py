@@ -38,7 +38,8 @@ class RequestCodeParams(InstanceParams):
 
 @router.wawp("/getQr", QrParams, methods=["GET"], summary="Get QR code", errors=[409])
 async def get_qr(call: Call[QrParams]) -> JSONResponse:
-    """The QR code to scan with WhatsApp (Linked devices); it changes about every 20 s."""
+    """The QR code to scan with WhatsApp (Linked devices). It changes every
+    `WAGATE_QR_ROTATE_SECONDS` (20 s by default): fetch the latest each time."""
     value = await call.services.sessions.qr_value(call.session.instance_id)
     body: dict[str, Any] = (
         {"value": value}

@@ -59,6 +59,7 @@ class SessionsParams(WawpModel):
     methods=["GET", "POST"],
     summary="Create a new session",
     instance=False,
+    errors=[502],
     response_model=SessionOut,
 )
 async def create_session(call: Call[CreateSessionParams]) -> dict[str, Any]:
@@ -94,7 +95,12 @@ async def start(call: Call[InstanceParams]) -> dict[str, Any]:
 
 
 @router.wawp(
-    "/session/stop", InstanceParams, methods=["POST"], summary="Stop", response_model=SessionOut
+    "/session/stop",
+    InstanceParams,
+    methods=["POST"],
+    summary="Stop",
+    errors=[502],
+    response_model=SessionOut,
 )
 async def stop(call: Call[InstanceParams]) -> dict[str, Any]:
     """Disconnect the session, keeping its link; it stays stopped across server restarts."""
@@ -127,7 +133,7 @@ async def logout(call: Call[InstanceParams]) -> dict[str, Any]:
     return session_json(await call.services.sessions.logout(call.session.instance_id))
 
 
-@router.wawp("/session/delete", InstanceParams, methods=["DELETE"], summary="Delete")
+@router.wawp("/session/delete", InstanceParams, methods=["DELETE"], summary="Delete", errors=[502])
 async def delete(call: Call[InstanceParams]) -> dict[str, Any]:
     """Log out and remove the session for good."""
     await call.services.sessions.delete(call.session.instance_id)
