@@ -6,6 +6,8 @@ in the lifespan, so tests can run several apps side by side.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
@@ -14,19 +16,29 @@ from fastapi import FastAPI
 
 from wagate import __version__
 from wagate.config import Settings
+from wagate.domain.clock import now_ms
+from wagate.domain.events import SessionStatusChanged
+from wagate.domain.models import Session
 from wagate.engines.base import Engine
 from wagate.engines.sandbox import SandboxEngine
+from wagate.events import payloads
+from wagate.events.dispatcher import WebhookDispatcher
+from wagate.events.hub import EventHub
+from wagate.events.pipeline import EventPipeline, GlobalWebhook
 from wagate.http import errors, health, openapi, wawp
 from wagate.services.container import Services
+from wagate.services.messaging import MessagingService
 from wagate.services.sandbox import SandboxControl
 from wagate.services.sessions import SessionService
 from wagate.services.tokens import TokenService
+from wagate.services.webhooks import WebhookService
 from wagate.store.database import Database
 
 log = logging.getLogger(__name__)
 
 EngineFactory = Callable[[Settings, Database], Mapping[str, Engine]]
 Announce = Callable[[str], None]
+PRUNE_INTERVAL_SECONDS = 3600
 
 
 def default_engines(settings: Settings, database: Database) -> dict[str, Engine]:
@@ -55,8 +67,10 @@ def create_app(
         db = database or Database(settings.effective_database_url)
         try:
             await db.migrate()
-            services = await _start_services(settings, db, engine_factory, announce)
+            services, dispatcher = await _start_services(settings, db, engine_factory, announce)
             app.state.services = services
+            dispatcher.start()
+            pruner = asyncio.create_task(_prune_forever(db, settings.webhook_retention_hours))
             try:
                 await services.sessions.restore()
                 announce(f"wagate {__version__}: API docs at {settings.base_url}/docs")
@@ -65,6 +79,10 @@ def create_app(
                 await services.sessions.shutdown()
                 for engine in {id(e): e for e in _engines_of(services)}.values():
                     await engine.close()
+                pruner.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await pruner
+                await dispatcher.stop()
         finally:
             if database is None:
                 await db.dispose()
@@ -87,9 +105,34 @@ def _engines_of(services: Services) -> list[Engine]:
     return [services.sessions.engine(name) for name in services.sessions.engine_names]
 
 
+async def _prune_forever(database: Database, retention_hours: float) -> None:
+    """Delete delivered webhook rows older than the retention, once an hour."""
+    if retention_hours <= 0:
+        return
+    while True:
+        try:
+            cutoff = now_ms() - int(retention_hours * 3_600_000)
+            pruned = await database.outbox.prune_delivered(cutoff)
+            if pruned:
+                log.info("pruned %d delivered webhook rows", pruned)
+        except Exception:
+            log.exception("pruning delivered webhook rows failed")
+        await asyncio.sleep(PRUNE_INTERVAL_SECONDS)
+
+
+def _global_webhook(settings: Settings) -> GlobalWebhook | None:
+    if not settings.webhook_url:
+        return None
+    return GlobalWebhook(
+        url=settings.webhook_url,
+        events=settings.webhook_event_set,
+        hmac_key=settings.webhook_hmac_key,
+    )
+
+
 async def _start_services(
     settings: Settings, database: Database, engine_factory: EngineFactory, announce: Announce
-) -> Services:
+) -> tuple[Services, WebhookDispatcher]:
     tokens = TokenService(database.tokens)
     generated = await tokens.ensure_admin(settings.admin_token)
     if generated is not None:
@@ -98,13 +141,35 @@ async def _start_services(
             f"  {generated}"
         )
     engines = engine_factory(settings, database)
-    sessions = SessionService(database.sessions, engines, default_engine=settings.default_engine)
+    hub = EventHub()
+    dispatcher = WebhookDispatcher(database.outbox)
+    pipeline = EventPipeline(
+        database, hub, global_webhook=_global_webhook(settings), wake=dispatcher.wake
+    )
+
+    async def publish_status(session: Session, event: SessionStatusChanged) -> None:
+        payload = payloads.session_status(session, event.status)
+        await pipeline.publish(session, [("session.status", payload)])
+
+    sessions = SessionService(
+        database.sessions, engines, default_engine=settings.default_engine, publish=publish_status
+    )
+    messaging = MessagingService(sessions, database.messages, pipeline)
+    sessions.forward_engine_events(messaging.on_engine_event)
     sandbox_engine = engines.get("sandbox")
     sandbox = (
         SandboxControl(sessions, sandbox_engine)
         if isinstance(sandbox_engine, SandboxEngine)
         else None
     )
-    return Services(
-        settings=settings, database=database, tokens=tokens, sessions=sessions, sandbox=sandbox
+    services = Services(
+        settings=settings,
+        database=database,
+        tokens=tokens,
+        sessions=sessions,
+        messaging=messaging,
+        webhooks=WebhookService(database.webhooks, database.outbox, wake=dispatcher.wake),
+        hub=hub,
+        sandbox=sandbox,
     )
+    return services, dispatcher

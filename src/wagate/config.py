@@ -9,6 +9,8 @@ from typing import Any, Literal
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from wagate.domain.events import EVENT_NAMES
+from wagate.domain.urls import check_webhook_url
 from wagate.errors import ConfigurationError
 
 KNOWN_ENGINES = ("sandbox",)
@@ -39,6 +41,40 @@ class Settings(BaseSettings):
     qr_rotate_seconds: float = Field(
         20, gt=0, le=300, description="How often a waiting session's QR value changes."
     )
+
+    webhook_url: str | None = Field(
+        None, description="A webhook that receives the events of every session."
+    )
+    webhook_events: str = Field(
+        "*", description="Comma-separated events for WAGATE_WEBHOOK_URL ('*': all)."
+    )
+    webhook_hmac_key: str | None = Field(
+        None, description="Key that signs WAGATE_WEBHOOK_URL's deliveries (X-Webhook-Hmac)."
+    )
+    webhook_retention_hours: float = Field(
+        168, ge=0, description="Delivered webhook rows are pruned after N hours (0: never)."
+    )
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _webhook_url(cls, value: str | None) -> str | None:
+        return check_webhook_url(value) if value else None
+
+    @field_validator("webhook_events")
+    @classmethod
+    def _webhook_events(cls, value: str) -> str:
+        names = [name.strip() for name in value.split(",") if name.strip()]
+        unknown = [name for name in names if name != "*" and name not in EVENT_NAMES]
+        if not names or unknown:
+            raise ValueError(
+                f"unknown events {', '.join(unknown) or '(none given)'}; "
+                f"known: *, {', '.join(EVENT_NAMES)}"
+            )
+        return ",".join(names)
+
+    @property
+    def webhook_event_set(self) -> frozenset[str]:
+        return frozenset(self.webhook_events.split(","))
 
     @field_validator("host")
     @classmethod

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import func, select, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
@@ -16,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from wagate.domain.models import Me, Session
 from wagate.domain.status import SessionStatus
 from wagate.store import Database
+from wagate.store.database import MIGRATIONS_DIR
 from wagate.store.schema import access_tokens, devices, metadata, sessions
 
 
@@ -49,7 +51,8 @@ async def test_migrate_twice_is_a_noop(database: Database) -> None:
     assert [t.id for t in await database.tokens.list(include_revoked=True)] == [owner]
     async with database.transaction() as conn:
         versions = (await conn.execute(text("SELECT version_num FROM alembic_version"))).all()
-    assert [v[0] for v in versions] == ["0001"]
+    head = ScriptDirectory(str(MIGRATIONS_DIR)).get_current_head()
+    assert [v[0] for v in versions] == [head]
 
 
 async def test_ping_false_after_dispose(database: Database) -> None:

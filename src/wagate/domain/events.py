@@ -97,7 +97,17 @@ EngineEvent = (
 )
 
 
-# --- services → users ----------------------------------------------------------------
+# --- services → users -------------------------------------------------------------
+
+# Every event a webhook or WebSocket can subscribe to in this version ("*": all of them).
+EVENT_NAMES = (
+    "session.status",
+    "message",
+    "message.any",
+    "message.ack",
+    "message.reaction",
+    "presence.update",
+)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

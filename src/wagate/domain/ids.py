@@ -43,3 +43,35 @@ def normalize_phone(raw: str) -> str:
 
 def phone_to_chat_id(phone: str) -> str:
     return f"{phone}@c.us"
+
+
+CHAT_SUFFIXES = ("@c.us", "@g.us", "@lid", "@newsletter")
+STATUS_BROADCAST = "status@broadcast"
+_CHAT_USER_RE = re.compile(r"[0-9]{5,40}(-[0-9]{5,20})?")
+
+
+def normalize_chat_id(raw: str) -> str:
+    """A chat id from what clients send, or ``ValueError`` saying what is wrong.
+
+    ``447441429009@c.us``, ``1203630...@g.us``, ``123...@lid``, ``123...@newsletter`` and
+    ``status@broadcast`` pass through; ``@s.whatsapp.net`` (whatsmeow's spelling) becomes
+    ``@c.us``; a bare number (``+44 7441 429009``) becomes ``447441429009@c.us``.
+    """
+    text = raw.strip()
+    if text == STATUS_BROADCAST:
+        return text
+    if "@" not in text:
+        return phone_to_chat_id(normalize_phone(text))
+    user, _, server = text.partition("@")
+    suffix = "@" + server.lower()
+    if suffix == "@s.whatsapp.net":
+        suffix = "@c.us"
+    if suffix not in CHAT_SUFFIXES:
+        raise ValueError(
+            "a chat id ends in @c.us, @g.us, @lid or @newsletter, or is a phone number"
+        )
+    if not _CHAT_USER_RE.fullmatch(user):
+        raise ValueError(f"{user!r} is not a valid {suffix} id")
+    if suffix == "@c.us":
+        user = normalize_phone(user)
+    return user + suffix

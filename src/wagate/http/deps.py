@@ -74,6 +74,7 @@ class WawpRouter(APIRouter):
             async def endpoint(request: Request) -> Response:
                 services = services_of(request)
                 raw = await read_params(request)
+                raw.update(request.path_params)  # /presence/{chatId} and the like
                 token = await services.tokens.authenticate(raw.get("access_token"))
                 session = None
                 if instance:
@@ -96,7 +97,7 @@ class WawpRouter(APIRouter):
                     summary=summary,
                     description=handler.__doc__,
                     name=handler.__name__,
-                    openapi_extra=openapi_extra(model, [method]),
+                    openapi_extra=openapi_extra(model, [method], path=path),
                     responses={
                         200: {"model": response_model} if response_model else {},
                         **error_responses(*sorted(statuses)),

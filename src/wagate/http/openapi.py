@@ -70,15 +70,19 @@ def _ref(model: type[BaseModel]) -> dict[str, str]:
     return {"$ref": REF_TEMPLATE.format(model=component_name(model))}
 
 
-def openapi_extra(model: type[BaseModel], methods: Iterable[str]) -> dict[str, Any]:
+def openapi_extra(
+    model: type[BaseModel], methods: Iterable[str], *, path: str = ""
+) -> dict[str, Any]:
     """The ``openapi_extra`` of a route whose parameters are ``model``.
 
     Every top-level field becomes an ``in: query`` parameter (its alias, whether it is
     required, its description and its schema); routes with a body method (POST, PUT,
     PATCH, DELETE) also get an optional ``requestBody`` (JSON or urlencoded form)
     referencing the model's component schema — register the model with :func:`install`.
-    Object-valued parameters use ``style: deepObject`` (PHP's ``file[url]=…``).
+    Object-valued parameters use ``style: deepObject`` (PHP's ``file[url]=…``). Fields
+    named in the ``path`` template (``/presence/{chatId}``) are path parameters.
     """
+    in_path = set(re.findall(r"{(\w+)}", path))
     schema = model.model_json_schema(ref_template=REF_TEMPLATE, mode="validation")
     properties: dict[str, Any] = schema.get("properties", {})
     required = set(schema.get("required", []))
@@ -87,8 +91,8 @@ def openapi_extra(model: type[BaseModel], methods: Iterable[str]) -> dict[str, A
         prop_schema = {key: value for key, value in prop.items() if key != "description"}
         parameter: dict[str, Any] = {
             "name": name,
-            "in": "query",
-            "required": name in required,
+            "in": "path" if name in in_path else "query",
+            "required": name in required or name in in_path,
             "schema": prop_schema,
         }
         if "description" in prop:

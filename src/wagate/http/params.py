@@ -338,7 +338,7 @@ def _to_json_object(value: Any) -> Any:
     return data
 
 
-def _to_str_list(value: Any) -> Any:
+def to_str_list(value: Any) -> Any:
     if isinstance(value, str):
         if value.lstrip().startswith("["):
             try:
@@ -367,7 +367,7 @@ surrounding spaces ignored) and ``""`` (false, as WordPress does)."""
 JsonObject = Annotated[dict[str, Any], BeforeValidator(_to_json_object)]
 """A JSON object, given as an object or as a string holding one."""
 
-StrList = Annotated[list[str], BeforeValidator(_to_str_list)]
+StrList = Annotated[list[str], BeforeValidator(to_str_list)]
 """A list of strings; also accepts one string (a one-item list, or a JSON array when it
 is one), an index-keyed dict from bracket notation, and numbers (as strings)."""
 

@@ -5,9 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from wagate.config import Settings
+from wagate.events.hub import EventHub
+from wagate.services.messaging import MessagingService
 from wagate.services.sandbox import SandboxControl
 from wagate.services.sessions import SessionService
 from wagate.services.tokens import TokenService
+from wagate.services.webhooks import WebhookService
 from wagate.store.database import Database
 
 
@@ -17,4 +20,7 @@ class Services:
     database: Database
     tokens: TokenService
     sessions: SessionService
+    messaging: MessagingService
+    webhooks: WebhookService
+    hub: EventHub
     sandbox: SandboxControl | None  # None when the sandbox is disabled

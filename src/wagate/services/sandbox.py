@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from wagate.domain.messages import Message, MessageKey
 from wagate.domain.models import Session
 from wagate.engines.sandbox import SandboxEngine
 from wagate.errors import NotSupportedError
@@ -32,6 +35,35 @@ class SandboxControl:
         self._require_sandbox(session)
         await self._engine.unlink(session.instance_id)
         return await self._sessions.wait_linked(session.instance_id)
+
+    async def contact_message(
+        self,
+        session: Session,
+        from_phone: str,
+        body: str,
+        *,
+        reply_to: str | None = None,
+        push_name: str | None = None,
+    ) -> Message:
+        """A virtual contact sends the session a text (it arrives as a ``message`` event)."""
+        self._require_sandbox(session)
+        return await self._engine.inject_message(
+            session.instance_id, from_phone, body, reply_to=reply_to, push_name=push_name
+        )
+
+    async def contact_read(
+        self, session: Session, from_phone: str, keys: Sequence[MessageKey] | None
+    ) -> list[MessageKey]:
+        """A virtual contact reads what the session sent it (READ acks come back)."""
+        self._require_sandbox(session)
+        return await self._engine.contact_mark_seen(session.instance_id, from_phone, keys)
+
+    async def contact_react(
+        self, session: Session, from_phone: str, key: MessageKey, reaction: str
+    ) -> str:
+        """A virtual contact reacts to a message of its chat with the session."""
+        self._require_sandbox(session)
+        return await self._engine.contact_react(session.instance_id, from_phone, key, reaction)
 
     def _require_sandbox(self, session: Session) -> None:
         if session.engine != self._engine.name:

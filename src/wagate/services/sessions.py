@@ -19,7 +19,6 @@ from typing import Any, TypeVar
 from wagate.domain.clock import now_ms
 from wagate.domain.events import (
     ConnectionFailed,
-    DomainEvent,
     EngineEvent,
     LoggedIn,
     LoggedOut,
@@ -45,15 +44,16 @@ from wagate.store.repositories.sessions import SessionRepository
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-Publish = Callable[[DomainEvent], Awaitable[None]]
+Publish = Callable[[Session, SessionStatusChanged], Awaitable[None]]
+Forward = Callable[[Session, EngineEvent], Awaitable[None]]
 
 # How long a request waits for a just-started session to show its first QR code.
 QR_WAIT_SECONDS = 5.0
 MAX_NAME_LENGTH = 200
 
 
-async def _publish_nothing(event: DomainEvent) -> None:
-    """Default publisher until webhooks exist: events are dropped."""
+async def _ignore(session: Session, event: Any) -> None:
+    """Where events go when nobody listens (unit tests of the lifecycle alone)."""
 
 
 @dataclass(eq=False)
@@ -76,7 +76,7 @@ class SessionService:
         engines: Mapping[str, Engine],
         *,
         default_engine: str,
-        publish: Publish = _publish_nothing,
+        publish: Publish = _ignore,
     ) -> None:
         if default_engine not in engines:
             raise ValueError(f"default engine {default_engine!r} is not available")
@@ -84,8 +84,13 @@ class SessionService:
         self._engines = dict(engines)
         self._default_engine = default_engine
         self._publish = publish
+        self._forward: Forward = _ignore
         self._runtimes: dict[str, _Runtime] = {}
         self._locks: dict[str, asyncio.Lock] = {}
+
+    def forward_engine_events(self, handler: Forward) -> None:
+        """Where engine events other than login and logout go (messaging), in order."""
+        self._forward = handler
 
     @property
     def engine_names(self) -> list[str]:
@@ -256,6 +261,14 @@ class SessionService:
                 await asyncio.wait_for(runtime.linked.wait(), QR_WAIT_SECONDS)
         return await self._require(instance_id)
 
+    def exclusive(self, instance_id: str) -> asyncio.Lock:
+        """The session's lock: engine events wait while the holder works.
+
+        Sending holds it from the engine call until the message is stored, so a receipt
+        for the message cannot be handled before the message itself.
+        """
+        return self._lock(instance_id)
+
     async def working_engine_session(self, instance_id: str) -> tuple[Session, EngineSession]:
         """The connected engine session of a WORKING session, for messaging calls."""
         session = await self._require(instance_id)
@@ -409,6 +422,8 @@ class SessionService:
                     await self._sessions.set_me(instance_id, None)
                 await self._set_status(session, SessionStatus.FAILED, reason)
                 runtime.linked.set()
+            case _:
+                await self._forward(session, event)
 
     async def _set_status(
         self, session: Session, status: SessionStatus, reason: str | None = None
@@ -419,12 +434,14 @@ class SessionService:
                 session_status=session.status.value,
             )
         await self._sessions.set_status(session.instance_id, status, reason)
+        updated = await self._require(session.instance_id)
         await self._publish(
+            updated,
             SessionStatusChanged(
                 instance_id=session.instance_id, status=status, reason=reason, timestamp=now_ms()
-            )
+            ),
         )
-        return await self._require(session.instance_id)
+        return updated
 
     @staticmethod
     async def _engine_call(call: Awaitable[T]) -> T:

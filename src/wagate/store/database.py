@@ -15,6 +15,9 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from wagate.store.repositories import DeviceRepository, SessionRepository, TokenRepository
+from wagate.store.repositories.messages import MessageRepository
+from wagate.store.repositories.outbox import OutboxRepository
+from wagate.store.repositories.webhooks import WebhookRepository
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -62,6 +65,9 @@ class Database:
         self.tokens = TokenRepository(self.engine)
         self.sessions = SessionRepository(self.engine)
         self.devices = DeviceRepository(self.engine)
+        self.webhooks = WebhookRepository(self.engine)
+        self.outbox = OutboxRepository(self.engine)
+        self.messages = MessageRepository(self.engine)
 
     async def migrate(self) -> None:
         """Upgrade the schema to the newest Alembic revision (a no-op when current)."""

@@ -13,6 +13,8 @@ from sqlalchemy import (
     Boolean,
     Column,
     ForeignKey,
+    Index,
+    Integer,
     MetaData,
     String,
     Table,
@@ -77,4 +79,88 @@ devices = Table(
     Column("engine", String(32), nullable=False),
     Column("data", JSON, nullable=False),
     Column("updated_at", BigInteger, nullable=False),
+)
+
+webhooks = Table(
+    "webhooks",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column(
+        "instance_id",
+        String(12),
+        ForeignKey("sessions.instance_id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("url", Text, nullable=False),
+    Column("events", JSON, nullable=False),  # list of event names
+    Column("hmac_key", Text, nullable=True),
+    Column("retry_policy", String(16), nullable=False),
+    Column("retry_delay_seconds", Integer, nullable=False),
+    Column("retry_attempts", Integer, nullable=False),
+    Column("custom_headers", JSON, nullable=False),  # list of {"name", "value"}
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+)
+
+# The transactional outbox: each row is one event on its way to one webhook URL. No
+# foreign keys, so deliveries outlive a deleted session or webhook.
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("event_id", String(40), nullable=False),
+    Column("instance_id", String(12), nullable=False, index=True),
+    Column("webhook_id", String(32), nullable=True),  # NULL: the global webhook
+    Column("event", String(64), nullable=False),
+    Column("url", Text, nullable=False),
+    Column("body", Text, nullable=False),  # the exact JSON text POSTed and signed
+    Column("headers", JSON, nullable=False),
+    Column("hmac_key", Text, nullable=True),
+    Column("retry_policy", String(16), nullable=False),
+    Column("retry_delay_seconds", Integer, nullable=False),
+    Column("retry_attempts", Integer, nullable=False),
+    Column("status", String(12), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", BigInteger, nullable=False),
+    Column("lease_until", BigInteger, nullable=True),
+    Column("last_status_code", Integer, nullable=True),
+    Column("last_error", Text, nullable=True),
+    Column("created_at", BigInteger, nullable=False),
+    Column("delivered_at", BigInteger, nullable=True),
+    # Serves the dispatcher's claim (status IN … AND next_attempt_at <= now) and, by
+    # its leading column, every lookup by status.
+    Index("ix_outbox_status_next_attempt_at", "status", "next_attempt_at"),
+)
+
+# Every message a session sent or received, with its latest ack, reactions and star.
+# The serialized id (``true_<chatId>_<ID>``) is what clients name a message by.
+messages = Table(
+    "messages",
+    metadata,
+    Column(
+        "instance_id",
+        String(12),
+        ForeignKey("sessions.instance_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("id", String(255), primary_key=True),
+    Column("chat_id", String(128), nullable=False),
+    Column("message_id", String(128), nullable=False),
+    Column("from_me", Boolean, nullable=False),
+    Column("timestamp", BigInteger, nullable=False),  # seconds, as WhatsApp counts
+    Column("sender", String(128), nullable=False),
+    Column("recipient", String(128), nullable=False),
+    Column("participant", String(128), nullable=True),
+    Column("body", Text, nullable=False),
+    Column("ack", Integer, nullable=False),
+    Column("reply_to", String(255), nullable=True),
+    Column("mentions", JSON, nullable=False),
+    Column("push_name", String(200), nullable=True),
+    Column("source", String(8), nullable=False),
+    Column("reactions", JSON, nullable=False),  # {sender chat id: emoji}
+    Column("starred", Boolean, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    Index("ix_messages_instance_id_chat_id_timestamp", "instance_id", "chat_id", "timestamp"),
 )

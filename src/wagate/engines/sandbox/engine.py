@@ -2,9 +2,14 @@
 
 Each :class:`SandboxSession` runs one background task that owns the session's timers
 (QR rotation, autolink) and delivers its events to the sink, in order and one at a
-time. Control methods (a scan, a pairing-code confirmation, an unlink) change the state
-right away and queue their event on that task; they return once the sink has handled
-it, unless they are called from inside the sink itself.
+time. Control methods (a scan, a pairing-code confirmation, an unlink, a message from a
+virtual contact) change the state right away and queue their event on that task; they
+return once the sink has handled it, unless they are called from inside the sink itself
+(or the session is offline: then network events wait in its mailbox).
+
+Messaging calls (``send_text``, ``react``...) return at once and queue their effect on
+the network (delivery to the partner, acks) on the same task, after what was queued
+before; see :mod:`wagate.engines.sandbox.network`.
 """
 
 from __future__ import annotations
@@ -16,7 +21,10 @@ import enum
 import hashlib
 import logging
 import secrets
+import time
 from collections import deque
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 from wagate.domain.events import (
@@ -24,12 +32,17 @@ from wagate.domain.events import (
     EngineEvent,
     LoggedIn,
     LoggedOut,
+    MessageSeen,
+    PresenceChanged,
     QrCodeChanged,
+    ReactionReceived,
 )
+from wagate.domain.ids import normalize_phone
+from wagate.domain.messages import Ack, Message, MessageKey, Presence
 from wagate.domain.models import Me
 from wagate.engines.base import DeviceStore, Engine, EngineSession, EventSink
-from wagate.engines.sandbox.network import SandboxNetwork, VirtualPhone
-from wagate.errors import InvalidParamError, InvalidSessionStatusError
+from wagate.engines.sandbox.network import Delivery, SandboxNetwork, VirtualPhone
+from wagate.errors import InvalidParamError, InvalidSessionStatusError, SessionNotReadyError
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +57,9 @@ NO_PENDING_CODE = "No pairing code is waiting for confirmation"
 NOT_LINKED = "The session is not linked to a phone"
 WRONG_CODE = "Wrong pairing code"
 UNLINKED_REASON = "The linked device was removed on the phone"
+NOT_CONNECTED = "The session is not connected"
+CHAT_PRESENCES = (Presence.COMPOSING, Presence.RECORDING, Presence.PAUSED)
+OWN_PRESENCES = (Presence.AVAILABLE, Presence.UNAVAILABLE)
 
 
 def new_qr_value() -> str:
@@ -67,6 +83,20 @@ def autolink_phone(instance_id: str) -> str:
     return f"{AUTOLINK_PREFIX}{digest % 10**6:06d}"
 
 
+def new_message_id() -> str:
+    """A WhatsApp-like message id: ``3EB0`` and 16 upper-case hex digits."""
+    return "3EB0" + secrets.token_hex(8).upper()
+
+
+def _now() -> int:
+    return int(time.time())
+
+
+def _seen_from_partner(key: MessageKey, partner_chat_id: str) -> MessageKey:
+    """The same message as the other side of a direct chat names it."""
+    return MessageKey(chat_id=partner_chat_id, id=key.id, from_me=not key.from_me)
+
+
 def _normalize_code(code: str) -> str:
     return code.strip().replace("-", "").upper()
 
@@ -84,12 +114,22 @@ class _State(enum.Enum):
     UNLINKING = "unlinking"  # deleting the device after an unlink on the phone
 
 
+@dataclass(slots=True)
+class _Entry:
+    """One step of a session's ordered delivery: an event for the sink, or a job."""
+
+    event: EngineEvent | None = None
+    done: asyncio.Future[None] | None = None
+    delivery: Delivery | None = None  # set for events that came over the network
+    job: Callable[[], object] | None = None  # a network effect of a messaging call
+
+
 class _Run:
     """One connection: its task and its queue of undelivered events."""
 
     def __init__(self) -> None:
         self.task: asyncio.Task[None] | None = None
-        self.outbox: deque[tuple[EngineEvent, asyncio.Future[None] | None]] = deque()
+        self.outbox: deque[_Entry] = deque()
         self.wakeup = asyncio.Event()
         self.stopped = False  # exit as soon as possible, dropping undelivered events
         self.closing = False  # exit once the outbox is delivered
@@ -155,6 +195,11 @@ class SandboxSession(EngineSession):
         return self._run is not None and self._run.alive
 
     @property
+    def online(self) -> bool:
+        """Linked and connected: it can send, and network events reach its sink."""
+        return self.linked and self.connected
+
+    @property
     def me(self) -> Me | None:
         return self._me if self.linked else None
 
@@ -218,6 +263,7 @@ class SandboxSession(EngineSession):
 
     async def logout(self) -> None:
         await self.disconnect()
+        self._network.detach(self.instance_id)
         await self._store.delete(self.instance_id)
 
     async def request_pairing_code(self, phone: str) -> str:
@@ -229,6 +275,164 @@ class SandboxSession(EngineSession):
         code = new_pairing_code()
         self._pending_code = (number, _normalize_code(code))
         return code
+
+    # --- messaging --------------------------------------------------------------------
+
+    async def send_text(
+        self,
+        chat_id: str,
+        text: str,
+        *,
+        reply_to: MessageKey | None = None,
+        mentions: Sequence[str] = (),
+    ) -> Message:
+        """Send a text; it is returned at SERVER and delivered once this call returned.
+
+        Direct chats (``@c.us``, a known ``@lid``) get it: a linked session as a
+        ``MessageSeen`` (when it is offline, on its return), a virtual contact at once;
+        we then see ``AckChanged`` DEVICE. Groups, newsletters, unknown lids and our own
+        chat keep it at SERVER.
+        """
+        own = self._own_phone()
+        target = self._network.resolve(chat_id)
+        message = Message(
+            key=MessageKey(chat_id=chat_id, id=new_message_id(), from_me=True),
+            timestamp=_now(),
+            sender=own.chat_id,
+            recipient=chat_id,
+            body=text,
+            ack=Ack.SERVER,
+            reply_to=reply_to.serialized if reply_to is not None else None,
+            mentions=tuple(mentions),
+            push_name=own.push_name,
+            source="api",
+        )
+        if target is not None and target != own.phone:
+            self._schedule(lambda: self._route_text(own, target, message, reply_to))
+        return message
+
+    async def mark_seen(
+        self, chat_id: str, keys: Sequence[MessageKey], *, participant: str | None = None
+    ) -> None:
+        """Read received messages of a direct chat: their author sees READ (once)."""
+        own = self._own_phone()
+        author = self._network.resolve(chat_id)
+        if author is None or author == own.phone:
+            return
+        ids = [key.id for key in keys if not key.from_me]
+        network = self._network
+
+        def job() -> None:
+            for entry in network.mark_read(own.phone, author, ids):
+                network.ack(entry, Ack.READ)
+
+        self._schedule(job)
+
+    async def set_chat_presence(self, chat_id: str, presence: Presence) -> None:
+        """Typing state for a linked partner: it gets ``PresenceChanged`` (if online)."""
+        own = self._own_phone()
+        if presence not in CHAT_PRESENCES:
+            raise InvalidParamError(
+                "A chat presence is composing, recording or paused", presence=str(presence)
+            )
+        partner = self._network.resolve(chat_id)
+        if partner is None or partner == own.phone:
+            return
+        event = PresenceChanged(chat_id=own.chat_id, sender=own.chat_id, presence=presence)
+        network = self._network
+        self._schedule(lambda: network.deliver(partner, event, durable=False))
+
+    async def set_presence(self, presence: Presence) -> None:
+        """Our presence: recorded, and told to the online sessions we have a chat with."""
+        own = self._own_phone()
+        if presence not in OWN_PRESENCES:
+            raise InvalidParamError(
+                "A presence is available or unavailable", presence=str(presence)
+            )
+        network = self._network
+        now = _now()
+        network.set_presence(own.phone, presence, now)
+        event = PresenceChanged(
+            chat_id=own.chat_id,
+            sender=own.chat_id,
+            presence=presence,
+            last_seen=now if presence is Presence.UNAVAILABLE else None,
+        )
+
+        def job() -> None:
+            for partner in sorted(network.chats_of(own.phone)):
+                network.deliver(partner, event, durable=False)
+
+        self._schedule(job)
+
+    async def get_presence(self, chat_id: str) -> list[PresenceChanged]:
+        """The account's presence for a direct chat; nothing for groups or unknown lids."""
+        self._own_phone()
+        target = self._network.resolve(chat_id)
+        if target is None:
+            return []
+        return [self._network.presence_of(target)]
+
+    async def react(self, key: MessageKey, reaction: str) -> str:
+        """React to a message of a direct chat; a linked partner gets ``ReactionReceived``."""
+        own = self._own_phone()
+        reaction_id = new_message_id()
+        partner = self._network.resolve(key.chat_id)
+        if partner is not None and partner != own.phone:
+            event = ReactionReceived(
+                key=_seen_from_partner(key, own.chat_id),
+                reaction_id=reaction_id,
+                sender=own.chat_id,
+                reaction=reaction,
+                timestamp=_now(),
+            )
+            network = self._network
+            self._schedule(lambda: network.deliver(partner, event))
+        return reaction_id
+
+    async def star(self, key: MessageKey, star: bool) -> None:
+        """Star or unstar (see :meth:`SandboxNetwork.starred`); nobody else is told."""
+        own = self._own_phone()
+        self._network.star(own.phone, key, star)
+
+    def _own_phone(self) -> VirtualPhone:
+        """Our account; ``SessionNotReadyError`` unless linked and connected."""
+        me = self._me
+        if not self.online or me is None:
+            raise SessionNotReadyError(NOT_CONNECTED)
+        return self._network.phone(me.id.partition("@")[0])
+
+    def _route_text(
+        self, own: VirtualPhone, target: str, message: Message, reply_to: MessageKey | None
+    ) -> None:
+        """On the worker: hand a sent message to the network."""
+        network = self._network
+        entry = network.record(own.phone, target, message.key)
+        # our other linked devices see it as sent from another device
+        network.deliver(
+            own.phone, MessageSeen(message=replace(message, source="app")), exclude=self.instance_id
+        )
+        if not network.is_linked(target):
+            network.mark_delivered(entry.key.id)  # virtual contacts are always online
+            return
+        incoming = Message(
+            key=_seen_from_partner(message.key, own.chat_id),
+            timestamp=message.timestamp,
+            sender=own.chat_id,
+            recipient=network.phone(target).chat_id,
+            body=message.body,
+            ack=Ack.DEVICE,
+            reply_to=_seen_from_partner(reply_to, own.chat_id).serialized if reply_to else None,
+            mentions=message.mentions,
+            push_name=own.push_name,
+            source="app",
+        )
+        message_id = entry.key.id
+        network.deliver(
+            target,
+            MessageSeen(message=incoming),
+            on_delivered=lambda: network.mark_delivered(message_id),
+        )
 
     # --- control (what the phone does) -----------------------------------------------
 
@@ -259,6 +463,7 @@ class SandboxSession(EngineSession):
             if self._state is _State.UNLINKING:
                 self._state = _State.LINKED
             raise
+        self._network.detach(self.instance_id)
         if self._state is not _State.UNLINKING:
             return  # disconnected meanwhile: nobody to tell
         self._reset()
@@ -292,7 +497,10 @@ class SandboxSession(EngineSession):
             self._reset()
             self._state = _State.LINKED
             self._me = me
-            await self._emit(LoggedIn(me=me))
+            done = self._enqueue(_Entry(event=LoggedIn(me=me)))
+            self._network.attach(self.instance_id, phone.phone, self)  # after LoggedIn
+            if done is not None:
+                await done
         return me
 
     async def _emit(self, event: EngineEvent, *, close: bool = False) -> None:
@@ -300,13 +508,49 @@ class SandboxSession(EngineSession):
         run = self._run
         if run is None or not run.alive:
             return
-        on_worker = asyncio.current_task() is run.task
-        done = None if on_worker else asyncio.get_running_loop().create_future()
-        run.outbox.append((event, done))
+        done = self._enqueue(_Entry(event=event))
         run.closing = close
-        run.wakeup.set()
         if done is not None:
             await done
+
+    def _enqueue(self, entry: _Entry) -> asyncio.Future[None] | None:
+        """Append to the running outbox; a future for its delivery unless on the worker."""
+        run = self._run
+        if run is None or not run.alive:
+            return None
+        if asyncio.current_task() is not run.task:
+            entry.done = asyncio.get_running_loop().create_future()
+        run.outbox.append(entry)
+        run.wakeup.set()
+        return entry.done
+
+    def post(self, delivery: Delivery) -> asyncio.Future[None] | None:
+        """Queue a network event on the ordered delivery (the network calls it while
+        the session is online)."""
+        return self._enqueue(_Entry(event=delivery.event, delivery=delivery))
+
+    def _schedule(self, job: Callable[[], object]) -> None:
+        """Run a network effect on the worker, after everything queued before."""
+        self._enqueue(_Entry(job=job))
+
+    def _run_job(self, job: Callable[[], object]) -> None:
+        try:
+            job()
+        except Exception:
+            logger.exception("sandbox session %s: a network job failed", self.instance_id)
+
+    async def _deliver_entry(self, entry: _Entry) -> None:
+        if entry.job is not None:
+            self._run_job(entry.job)
+            return
+        if entry.event is None:
+            return
+        on_delivered = entry.delivery.on_delivered if entry.delivery else None
+        try:
+            await self._deliver(entry.event)
+        finally:
+            if on_delivered is not None:  # the sink had it, even if interrupted
+                self._run_job(on_delivered)
 
     async def _deliver(self, event: EngineEvent) -> None:
         try:
@@ -331,12 +575,22 @@ class SandboxSession(EngineSession):
                 await self._deliver(ConnectionFailed(reason=f"Sandbox engine failed: {exc}"))
         finally:
             run.stopped = True
-            for _, done in run.outbox:
-                _resolve(done)
-            run.outbox.clear()
+            self._drop_outbox(run)
             if self._run is run:
                 self._run = None
                 self._reset()
+
+    def _drop_outbox(self, run: _Run) -> None:
+        """On stop: network events go back to the mailbox, pending jobs still run."""
+        leftovers = list(run.outbox)
+        run.outbox.clear()
+        self._network.requeue(
+            self.instance_id, (e.delivery for e in leftovers if e.delivery is not None)
+        )
+        for entry in leftovers:
+            if entry.job is not None:
+                self._run_job(entry.job)
+            _resolve(entry.done)
 
     async def _start(self, run: _Run) -> None:
         data = await self._store.load(self.instance_id)
@@ -346,7 +600,8 @@ class SandboxSession(EngineSession):
         if phone is not None:
             self._state = _State.LINKED
             self._me = _me_of(phone)
-            run.outbox.append((LoggedIn(me=self._me), None))
+            run.outbox.append(_Entry(event=LoggedIn(me=self._me)))
+            self._network.attach(self.instance_id, phone.phone, self)  # after LoggedIn
             return
         loop = asyncio.get_running_loop()
         self._state = _State.WAITING
@@ -368,11 +623,11 @@ class SandboxSession(EngineSession):
         loop = asyncio.get_running_loop()
         while not run.stopped:
             if run.outbox:
-                event, done = run.outbox.popleft()
+                entry = run.outbox.popleft()
                 try:
-                    await self._deliver(event)
+                    await self._deliver_entry(entry)
                 finally:
-                    _resolve(done)
+                    _resolve(entry.done)
                 continue
             if run.closing:
                 return
@@ -456,6 +711,7 @@ class SandboxEngine(Engine):
         session = self._sessions.pop(instance_id, None)
         if session is not None:
             await session.disconnect()
+        self._network.detach(instance_id)
         await self._store.delete(instance_id)
 
     async def close(self) -> None:
@@ -486,3 +742,137 @@ class SandboxEngine(Engine):
         if session is None:
             raise InvalidSessionStatusError(NOT_LINKED)
         await session.unlink()
+
+    # --- control routes (what virtual contacts do) -----------------------------------
+    #
+    # A virtual contact is any phone no sandbox session is linked to. These act on the
+    # account of a linked session (online, or offline: then the events wait for it) and
+    # return once its sink handled them (at once when it is offline).
+
+    async def inject_message(
+        self,
+        instance_id: str,
+        from_phone: str,
+        body: str,
+        *,
+        reply_to: str | None = None,
+        push_name: str | None = None,
+        mentions: Sequence[str] = (),
+    ) -> Message:
+        """The virtual contact ``from_phone`` sends the session a text.
+
+        ``reply_to`` is the serialized id of the quoted message as the session names it
+        (``true_<contact>@c.us_<ID>`` for one the session sent). ``push_name`` renames the
+        contact. Returns the message as the session receives it (``MessageSeen``).
+        """
+        account = self._linked_account(instance_id)
+        contact = self._contact(from_phone, push_name)
+        if reply_to is not None:
+            try:
+                MessageKey.parse(reply_to)
+            except ValueError as exc:
+                raise InvalidParamError(str(exc), reply_to=reply_to) from None
+        message_id = new_message_id()
+        message = Message(
+            key=MessageKey(chat_id=contact.chat_id, id=message_id, from_me=False),
+            timestamp=_now(),
+            sender=contact.chat_id,
+            recipient=account.chat_id,
+            body=body,
+            ack=Ack.DEVICE,
+            reply_to=reply_to,
+            mentions=tuple(mentions),
+            push_name=contact.push_name,
+            source="app",
+        )
+        self._network.record(
+            contact.phone,
+            account.phone,
+            MessageKey(chat_id=account.chat_id, id=message_id, from_me=True),
+        )
+        await _wait(self._network.deliver(account.phone, MessageSeen(message=message)))
+        return message
+
+    async def contact_react(
+        self, instance_id: str, from_phone: str, key: MessageKey, reaction: str
+    ) -> str:
+        """The virtual contact reacts (``""`` removes it) to a message of its chat with the
+        session; ``key`` as the session names it. Returns the reaction's id."""
+        account = self._linked_account(instance_id)
+        contact = self._contact(from_phone)
+        self._require_chat_with(contact, key)
+        reaction_id = new_message_id()
+        event = ReactionReceived(
+            key=key,
+            reaction_id=reaction_id,
+            sender=contact.chat_id,
+            reaction=reaction,
+            timestamp=_now(),
+        )
+        await _wait(self._network.deliver(account.phone, event))
+        return reaction_id
+
+    async def contact_mark_seen(
+        self, instance_id: str, from_phone: str, keys: Sequence[MessageKey] | None = None
+    ) -> list[MessageKey]:
+        """The virtual contact reads what the session sent it (``keys`` as the session
+        names them; ``None``: everything unread). The session gets ``AckChanged`` READ
+        for each message newly read; returns their keys."""
+        account = self._linked_account(instance_id)
+        contact = self._contact(from_phone)
+        network = self._network
+        if keys is None:
+            ids = [entry.key.id for entry in network.unread(account.phone, contact.phone)]
+        else:
+            for key in keys:
+                self._require_chat_with(contact, key)
+            ids = [key.id for key in keys if key.from_me]
+        newly = network.mark_read(contact.phone, account.phone, ids)
+        futures = [future for entry in newly for future in network.ack(entry, Ack.READ)]
+        await _wait(futures)
+        return [entry.key for entry in newly]
+
+    async def contact_presence(self, instance_id: str, from_phone: str, presence: Presence) -> None:
+        """The virtual contact's presence (available, unavailable) or typing state in its
+        chat with the session; the session gets ``PresenceChanged`` if online."""
+        account = self._linked_account(instance_id)
+        contact = self._contact(from_phone)
+        now = _now()
+        last_seen = None
+        if presence in OWN_PRESENCES:
+            self._network.set_presence(contact.phone, presence, now)
+            last_seen = now if presence is Presence.UNAVAILABLE else None
+        event = PresenceChanged(
+            chat_id=contact.chat_id, sender=contact.chat_id, presence=presence, last_seen=last_seen
+        )
+        await _wait(self._network.deliver(account.phone, event, durable=False))
+
+    def _linked_account(self, instance_id: str) -> VirtualPhone:
+        phone = self._network.account_of(instance_id)
+        if phone is None:
+            raise InvalidSessionStatusError(NOT_LINKED)
+        return self._network.phone(phone)
+
+    def _contact(self, raw: str, push_name: str | None = None) -> VirtualPhone:
+        """The virtual contact with this number (``+44 7441 429009``, digits, ``@c.us``)."""
+        try:
+            number = normalize_phone(raw.strip().removesuffix("@c.us"))
+        except ValueError as exc:
+            raise InvalidParamError(str(exc), phone=raw) from None
+        if self._network.is_linked(number):
+            raise InvalidParamError(
+                "This phone is linked to a sandbox session: send from that session",
+                phone=number,
+            )
+        return self._network.phone(number, push_name)
+
+    def _require_chat_with(self, contact: VirtualPhone, key: MessageKey) -> None:
+        if self._network.resolve(key.chat_id) != contact.phone:
+            raise InvalidParamError(
+                "The message is not in the chat with this contact", chat_id=key.chat_id
+            )
+
+
+async def _wait(futures: Iterable[asyncio.Future[None]]) -> None:
+    for future in futures:
+        await future

@@ -1,17 +1,30 @@
 """The simulated WhatsApp network shared by every sandbox session of one engine.
 
 It knows the virtual phones (accounts) by number. Phones are created on demand, the
-first time anything refers to them (a scan, a pairing code, an autolink).
+first time anything refers to them (a scan, a pairing code, an autolink, a message).
+
+A phone that a sandbox session is linked to is that session's account; every other
+phone is a *virtual contact* that is always online. The network routes what accounts
+send each other: events for a linked session go to its device while it is online, and
+the durable ones (messages, acks, reactions) wait in the session's mailbox while it is
+offline, to be delivered in order when it comes back.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
-from dataclasses import dataclass, replace
+from collections import OrderedDict, deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from typing import Protocol
 
+from wagate.domain.events import AckChanged, EngineEvent, PresenceChanged
+from wagate.domain.messages import Ack, MessageKey, Presence
 from wagate.errors import InvalidParamError
 
 _LID_DIGITS = 15
+LEDGER_SIZE = 10_000  # messages remembered for acks and reads
 
 
 def lid_for_phone(phone: str) -> str:
@@ -38,11 +51,81 @@ class VirtualPhone:
         return f"{self.phone}@c.us"
 
 
+@dataclass(slots=True)
+class Delivery:
+    """A network event on its way to one device.
+
+    ``durable`` ones (messages, acks, reactions) wait in the mailbox of an offline
+    session; the others (presence) are dropped. ``on_delivered`` runs once the
+    session's sink has handled the event.
+    """
+
+    event: EngineEvent
+    durable: bool = True
+    on_delivered: Callable[[], None] | None = None
+
+
+class Device(Protocol):
+    """What the network needs of a linked session."""
+
+    @property
+    def online(self) -> bool:
+        """Linked and connected: it can take events now."""
+        ...
+
+    def post(self, delivery: Delivery) -> asyncio.Future[None] | None:
+        """Queue the event on the session's ordered delivery (only while online).
+
+        Returns a future resolved once delivered, or ``None`` when called from the
+        session's own delivery task (which must not wait for itself).
+        """
+        ...
+
+
+@dataclass(slots=True)
+class _Binding:
+    phone: str
+    device: Device
+
+
+@dataclass(slots=True)
+class SentMessage:
+    """What the network remembers of a message between two accounts."""
+
+    author: str  # phone
+    recipient: str  # phone
+    key: MessageKey  # as the author sees it
+    delivered: bool = False
+    read: bool = False
+
+
+@dataclass(slots=True)
+class _PresenceState:
+    presence: Presence
+    since: int  # seconds
+
+
+@dataclass(slots=True)
+class _Account:
+    """Per-phone state: chats, presence, starred messages."""
+
+    chats: set[str] = field(default_factory=set)  # phones it exchanged messages with
+    presence: _PresenceState | None = None
+    starred: set[MessageKey] = field(default_factory=set)
+
+
 class SandboxNetwork:
-    """Registry of the virtual phones, by phone number."""
+    """Registry of the virtual phones, the linked sessions and what they exchange."""
 
     def __init__(self) -> None:
         self._phones: dict[str, VirtualPhone] = {}
+        self._by_lid: dict[str, str] = {}
+        self._bindings: dict[str, _Binding] = {}  # instance id → account
+        self._mailboxes: dict[str, deque[Delivery]] = {}  # instance id → waiting events
+        self._accounts: dict[str, _Account] = {}
+        self._ledger: OrderedDict[str, SentMessage] = OrderedDict()
+
+    # --- phones -----------------------------------------------------------------------
 
     def phone(self, number: str, push_name: str | None = None) -> VirtualPhone:
         """The phone with this number, created if new.
@@ -59,6 +142,7 @@ class SandboxNetwork:
                 lid=lid_for_phone(number),
             )
             self._phones[number] = created
+            self._by_lid[created.lid] = number
             return created
         if push_name and push_name != existing.push_name:
             existing = replace(existing, push_name=push_name)
@@ -77,3 +161,192 @@ class SandboxNetwork:
 
     def __len__(self) -> int:
         return len(self._phones)
+
+    def resolve(self, chat_id: str) -> str | None:
+        """The phone number a direct chat id names, or ``None``.
+
+        ``<digits>@c.us`` names that phone (created if new); ``<digits>@lid`` the known
+        phone with that lid. Groups, newsletters, unknown lids and anything else: None.
+        """
+        user, _, server = chat_id.partition("@")
+        if server == "c.us":
+            if not user.isdigit():
+                raise InvalidParamError("A chat id looks like <phone>@c.us", chat_id=chat_id)
+            return self.phone(user).phone
+        if server == "lid":
+            return self._by_lid.get(chat_id)
+        return None
+
+    # --- linked sessions ----------------------------------------------------------------
+
+    def attach(self, instance_id: str, phone: str, device: Device) -> None:
+        """The session is linked to ``phone`` and online: deliver what waited for it."""
+        previous = self._bindings.get(instance_id)
+        if previous is not None and previous.phone != phone:
+            self._mailboxes.pop(instance_id, None)  # addressed to another account
+        self._bindings[instance_id] = _Binding(phone, device)
+        waiting = self._mailboxes.pop(instance_id, None)
+        for delivery in waiting or ():
+            self._send(instance_id, delivery)
+
+    def detach(self, instance_id: str) -> None:
+        """The session is no longer linked (logged out, unlinked, forgotten)."""
+        self._bindings.pop(instance_id, None)
+        self._mailboxes.pop(instance_id, None)
+
+    def requeue(self, instance_id: str, deliveries: Iterable[Delivery]) -> None:
+        """Put back, ahead of anything newer, what a stopping session did not deliver."""
+        if instance_id not in self._bindings:
+            return
+        batch = [d for d in deliveries if d.durable]
+        if batch:
+            mailbox = self._mailboxes.setdefault(instance_id, deque())
+            mailbox.extendleft(reversed(batch))
+
+    def account_of(self, instance_id: str) -> str | None:
+        """The phone the session is linked to (online or not)."""
+        binding = self._bindings.get(instance_id)
+        return binding.phone if binding else None
+
+    def instances_of(self, phone: str) -> list[str]:
+        """The sessions linked to this phone (online or not)."""
+        return [iid for iid, b in self._bindings.items() if b.phone == phone]
+
+    def is_linked(self, phone: str) -> bool:
+        """A sandbox session is linked to this phone (it is not a virtual contact)."""
+        return any(b.phone == phone for b in self._bindings.values())
+
+    def is_online(self, phone: str) -> bool:
+        """Virtual contacts always are; an account when one of its sessions is."""
+        bindings = [b for b in self._bindings.values() if b.phone == phone]
+        return not bindings or any(b.device.online for b in bindings)
+
+    def pending(self, instance_id: str) -> int:
+        """How many events wait for the (offline) session."""
+        return len(self._mailboxes.get(instance_id, ()))
+
+    def deliver(
+        self,
+        phone: str,
+        event: EngineEvent,
+        *,
+        durable: bool = True,
+        on_delivered: Callable[[], None] | None = None,
+        exclude: str | None = None,
+    ) -> list[asyncio.Future[None]]:
+        """Send ``event`` to every session linked to ``phone`` (but ``exclude``).
+
+        Returns the futures of the deliveries under way to online sessions.
+        """
+        futures: list[asyncio.Future[None]] = []
+        for instance_id in self.instances_of(phone):
+            if instance_id == exclude:
+                continue
+            delivery = Delivery(event, durable=durable, on_delivered=on_delivered)
+            future = self._send(instance_id, delivery)
+            if future is not None:
+                futures.append(future)
+        return futures
+
+    def _send(self, instance_id: str, delivery: Delivery) -> asyncio.Future[None] | None:
+        binding = self._bindings.get(instance_id)
+        if binding is None:
+            return None
+        if binding.device.online:
+            return binding.device.post(delivery)
+        if delivery.durable:
+            self._mailboxes.setdefault(instance_id, deque()).append(delivery)
+        return None
+
+    # --- messages -----------------------------------------------------------------------
+
+    def record(self, author: str, recipient: str, key: MessageKey) -> SentMessage:
+        """Remember a message ``author`` sent to ``recipient`` (``key`` as the author sees
+        it); the two now have a chat."""
+        entry = SentMessage(author=author, recipient=recipient, key=key)
+        self._ledger[key.id] = entry
+        while len(self._ledger) > LEDGER_SIZE:
+            self._ledger.popitem(last=False)
+        self._account(author).chats.add(recipient)
+        self._account(recipient).chats.add(author)
+        return entry
+
+    def sent(self, message_id: str) -> SentMessage | None:
+        return self._ledger.get(message_id)
+
+    def unread(self, author: str, recipient: str) -> list[SentMessage]:
+        """Messages ``author`` sent ``recipient`` that it has not read, oldest first."""
+        return [
+            e
+            for e in self._ledger.values()
+            if e.author == author and e.recipient == recipient and not e.read
+        ]
+
+    def mark_delivered(self, message_id: str) -> None:
+        """The recipient's device got the message: its author sees DEVICE (once)."""
+        entry = self._ledger.get(message_id)
+        if entry is None or entry.delivered:
+            return
+        entry.delivered = True
+        self.ack(entry, Ack.DEVICE)
+
+    def mark_read(self, reader: str, author: str, message_ids: Iterable[str]) -> list[SentMessage]:
+        """``reader`` read these messages of ``author`` (tell the author with :meth:`ack`).
+
+        Unknown ids, messages already read and messages between other accounts are
+        skipped; returns the ones newly read.
+        """
+        newly: list[SentMessage] = []
+        for message_id in message_ids:
+            entry = self._ledger.get(message_id)
+            if entry is None or entry.read or entry.recipient != reader or entry.author != author:
+                continue
+            entry.delivered = entry.read = True
+            newly.append(entry)
+        return newly
+
+    def ack(self, entry: SentMessage, ack: Ack) -> list[asyncio.Future[None]]:
+        """Tell the author's sessions that their message reached ``ack``."""
+        return self.deliver(entry.author, AckChanged(key=entry.key, ack=ack))
+
+    # --- accounts -----------------------------------------------------------------------
+
+    def _account(self, phone: str) -> _Account:
+        account = self._accounts.get(phone)
+        if account is None:
+            account = self._accounts[phone] = _Account()
+        return account
+
+    def chats_of(self, phone: str) -> set[str]:
+        """The phones this phone has exchanged messages with."""
+        return set(self._account(phone).chats)
+
+    def set_presence(self, phone: str, presence: Presence, now: int) -> None:
+        self._account(phone).presence = _PresenceState(presence, now)
+
+    def presence_of(self, phone: str) -> PresenceChanged:
+        """The last known presence of the account (see :meth:`is_online`)."""
+        chat_id = self.phone(phone).chat_id
+        state = self._account(phone).presence
+        if not self.is_online(phone):
+            since = state.since if state and state.presence is Presence.UNAVAILABLE else None
+            return PresenceChanged(
+                chat_id=chat_id, sender=chat_id, presence=Presence.UNAVAILABLE, last_seen=since
+            )
+        if state is None:
+            return PresenceChanged(chat_id=chat_id, sender=chat_id, presence=Presence.AVAILABLE)
+        last_seen = state.since if state.presence is Presence.UNAVAILABLE else None
+        return PresenceChanged(
+            chat_id=chat_id, sender=chat_id, presence=state.presence, last_seen=last_seen
+        )
+
+    def star(self, phone: str, key: MessageKey, star: bool) -> None:
+        starred = self._account(phone).starred
+        if star:
+            starred.add(key)
+        else:
+            starred.discard(key)
+
+    def starred(self, phone: str) -> set[MessageKey]:
+        """The keys of the messages the account starred."""
+        return set(self._account(phone).starred)

@@ -5,13 +5,19 @@ from __future__ import annotations
 from fastapi import APIRouter
 from pydantic import BaseModel
 
-from wagate.http.wawp import auth, sandbox, sessions
+from wagate.http.wawp import auth, presence, sandbox, send, sessions, webhooks
 
 PREFIX = "/wp-json/awp/v1"
 
 
 def routers(*, sandbox_enabled: bool) -> list[APIRouter]:
-    found: list[APIRouter] = [sessions.router, auth.router]
+    found: list[APIRouter] = [
+        sessions.router,
+        auth.router,
+        send.router,
+        presence.router,
+        webhooks.router,
+    ]
     if sandbox_enabled:
         found.append(sandbox.router)
     return found

@@ -8,10 +8,19 @@ from pydantic import Field, field_validator
 
 from wagate.domain.ids import normalize_phone
 from wagate.errors import NotSupportedError
+from wagate.events import payloads
 from wagate.http.deps import Call, WawpRouter
 from wagate.http.params import InstanceParams
+from wagate.http.wawp.fields import (
+    MessageId,
+    MessageIdList,
+    OptionalMessageId,
+    Phone,
+    message_key,
+)
 from wagate.http.wawp.render import SessionOut, session_json
 from wagate.services.container import Services
+from wagate.services.messaging import MAX_TEXT_LENGTH
 from wagate.services.sandbox import SandboxControl
 
 router = WawpRouter(tags=["Sandbox"])
@@ -31,6 +40,28 @@ class ScanParams(InstanceParams):
 
 class ConfirmCodeParams(InstanceParams):
     code: str = Field(description="The pairing code `requestCode` returned, e.g. ABCD-EFGH.")
+
+
+class ContactMessageParams(InstanceParams):
+    from_: Phone = Field(
+        alias="from", description="Number of the virtual contact that writes, e.g. 15550002222."
+    )
+    message: str = Field(min_length=1, max_length=MAX_TEXT_LENGTH, description="The text.")
+    reply_to: OptionalMessageId = Field(None, description="Id of the message it quotes.")
+    push_name: str | None = Field(None, max_length=100, description="The contact's name.")
+
+
+class ContactReadParams(InstanceParams):
+    from_: Phone = Field(alias="from", description="Number of the virtual contact that reads.")
+    messageIds: MessageIdList | None = Field(
+        None, description="Messages the session sent it (default: every unread one)."
+    )
+
+
+class ContactReactParams(InstanceParams):
+    from_: Phone = Field(alias="from", description="Number of the virtual contact.")
+    messageId: MessageId = Field(description="The message it reacts to.")
+    reaction: str = Field(max_length=32, description="An emoji; empty removes it.")
 
 
 def _control(services: Services) -> SandboxControl:
@@ -80,3 +111,50 @@ async def confirm_code(call: Call[ConfirmCodeParams]) -> dict[str, Any]:
 async def unlink(call: Call[InstanceParams]) -> dict[str, Any]:
     """The session goes FAILED with a reason; logout or start gives a new QR code."""
     return session_json(await _control(call.services).unlink(call.session))
+
+
+@router.wawp(
+    "/sandbox/message",
+    ContactMessageParams,
+    methods=["POST"],
+    summary="A virtual contact sends the session a message",
+    errors=[409, 422],
+)
+async def contact_message(call: Call[ContactMessageParams]) -> dict[str, Any]:
+    """Deliver an inbound text from the virtual contact `from`; returns it as received."""
+    p = call.params
+    message = await _control(call.services).contact_message(
+        call.session, p.from_, p.message, reply_to=p.reply_to, push_name=p.push_name
+    )
+    return payloads.message(message)
+
+
+@router.wawp(
+    "/sandbox/read",
+    ContactReadParams,
+    methods=["POST"],
+    summary="A virtual contact reads the session's messages",
+    errors=[409, 422],
+)
+async def contact_read(call: Call[ContactReadParams]) -> dict[str, Any]:
+    """The contact opens the chat: the session gets READ receipts (`message.ack`)."""
+    ids = call.params.messageIds
+    keys = [message_key(m) for m in ids] if ids is not None else None
+    read = await _control(call.services).contact_read(call.session, call.params.from_, keys)
+    return {"read": [key.serialized for key in read]}
+
+
+@router.wawp(
+    "/sandbox/react",
+    ContactReactParams,
+    methods=["POST"],
+    summary="A virtual contact reacts to a message",
+    errors=[409, 422],
+)
+async def contact_react(call: Call[ContactReactParams]) -> dict[str, Any]:
+    """The session gets a `message.reaction` event."""
+    p = call.params
+    reaction_id = await _control(call.services).contact_react(
+        call.session, p.from_, message_key(p.messageId), p.reaction
+    )
+    return {"id": reaction_id}

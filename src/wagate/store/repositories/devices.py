@@ -9,11 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import delete, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
-from sqlalchemy.sql.dml import Insert
 
 from wagate.domain.clock import now_ms
+from wagate.store.repositories.upsert import upsert
 from wagate.store.schema import devices
 
 
@@ -38,20 +37,11 @@ class DeviceRepository:
             "updated_at": now_ms(),
         }
         async with self._engine.begin() as conn:
-            await conn.execute(self._upsert(values))
+            changes = {key: value for key, value in values.items() if key != "instance_id"}
+            await conn.execute(
+                upsert(conn.dialect.name, devices, values, keys=["instance_id"], changes=changes)
+            )
 
     async def delete(self, instance_id: str) -> None:
         async with self._engine.begin() as conn:
             await conn.execute(delete(devices).where(devices.c.instance_id == instance_id))
-
-    def _upsert(self, values: dict[str, Any]) -> Insert:
-        """``INSERT … ON CONFLICT (instance_id) DO UPDATE`` in the engine's dialect."""
-        changes = {key: value for key, value in values.items() if key != "instance_id"}
-        dialect = self._engine.dialect.name
-        if dialect == "postgresql":
-            pg = postgresql.insert(devices).values(values)
-            return pg.on_conflict_do_update(index_elements=[devices.c.instance_id], set_=changes)
-        if dialect == "sqlite":
-            lite = sqlite.insert(devices).values(values)
-            return lite.on_conflict_do_update(index_elements=[devices.c.instance_id], set_=changes)
-        raise NotImplementedError(f"no upsert for the {dialect} dialect")

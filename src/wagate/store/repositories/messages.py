@@ -1,0 +1,141 @@
+"""Messages table: what each session sent and received, with its latest ack."""
+
+from __future__ import annotations
+
+import builtins
+from typing import Any
+
+from sqlalchemy import and_, case, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from wagate.domain.clock import now_ms
+from wagate.domain.messages import Ack, Message, MessageKey
+from wagate.store.repositories.upsert import upsert
+from wagate.store.schema import messages
+
+
+def _to_message(row: Any) -> Message:
+    return Message(
+        key=MessageKey(chat_id=row.chat_id, id=row.message_id, from_me=bool(row.from_me)),
+        timestamp=int(row.timestamp),
+        sender=row.sender,
+        recipient=row.recipient,
+        body=row.body,
+        ack=Ack(row.ack),
+        participant=row.participant,
+        reply_to=row.reply_to,
+        mentions=tuple(row.mentions or ()),
+        push_name=row.push_name,
+        source=row.source,
+    )
+
+
+class MessageRepository:
+    """Stores messages; writes take the caller's transaction so events commit with them."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def save(self, conn: AsyncConnection, instance_id: str, message: Message) -> None:
+        """Insert the message, or refresh it if it is already known (a resend, a sync)."""
+        now = now_ms()
+        values = {
+            "instance_id": instance_id,
+            "id": message.key.serialized,
+            "chat_id": message.key.chat_id,
+            "message_id": message.key.id,
+            "from_me": message.key.from_me,
+            "timestamp": message.timestamp,
+            "sender": message.sender,
+            "recipient": message.recipient,
+            "participant": message.participant,
+            "body": message.body,
+            "ack": int(message.ack),
+            "reply_to": message.reply_to,
+            "mentions": list(message.mentions),
+            "push_name": message.push_name,
+            "source": message.source,
+            "reactions": {},
+            "starred": False,
+            "created_at": now,
+            "updated_at": now,
+        }
+        refreshed = {"body": message.body, "updated_at": now}
+        await conn.execute(
+            upsert(
+                conn.dialect.name, messages, values, keys=["instance_id", "id"], changes=refreshed
+            )
+        )
+
+    async def set_ack(
+        self, conn: AsyncConnection, instance_id: str, key: MessageKey, ack: Ack
+    ) -> None:
+        """Move the ack forward (acks may arrive out of order; READ never becomes DEVICE)."""
+        column = messages.c.ack
+        new_ack = case((column < int(ack), int(ack)), else_=column) if ack >= 0 else int(ack)
+        await conn.execute(
+            update(messages)
+            .where(messages.c.instance_id == instance_id, messages.c.id == key.serialized)
+            .values(ack=new_ack, updated_at=now_ms())
+        )
+
+    async def set_reaction(
+        self, conn: AsyncConnection, instance_id: str, key: MessageKey, sender: str, reaction: str
+    ) -> None:
+        """Record ``sender``'s reaction (an empty one removes it)."""
+        where = and_(messages.c.instance_id == instance_id, messages.c.id == key.serialized)
+        row = (await conn.execute(select(messages.c.reactions).where(where))).first()
+        if row is None:
+            return
+        reactions = dict(row.reactions or {})
+        if reaction:
+            reactions[sender] = reaction
+        else:
+            reactions.pop(sender, None)
+        await conn.execute(
+            update(messages).where(where).values(reactions=reactions, updated_at=now_ms())
+        )
+
+    async def set_starred(self, instance_id: str, key: MessageKey, starred: bool) -> bool:
+        """False when the message is unknown."""
+        async with self._engine.begin() as conn:
+            result = await conn.execute(
+                update(messages)
+                .where(messages.c.instance_id == instance_id, messages.c.id == key.serialized)
+                .values(starred=starred, updated_at=now_ms())
+            )
+        return bool(result.rowcount)
+
+    async def get(self, instance_id: str, key: MessageKey) -> Message | None:
+        query = select(messages).where(
+            messages.c.instance_id == instance_id, messages.c.id == key.serialized
+        )
+        async with self._engine.connect() as conn:
+            row = (await conn.execute(query)).first()
+        return None if row is None else _to_message(row)
+
+    async def details(self, instance_id: str, key: MessageKey) -> dict[str, Any] | None:
+        """Reactions and star of a message (what :class:`Message` does not carry)."""
+        query = select(messages.c.reactions, messages.c.starred).where(
+            messages.c.instance_id == instance_id, messages.c.id == key.serialized
+        )
+        async with self._engine.connect() as conn:
+            row = (await conn.execute(query)).first()
+        if row is None:
+            return None
+        return {"reactions": dict(row.reactions or {}), "starred": bool(row.starred)}
+
+    async def list_chat(
+        self, instance_id: str, chat_id: str, *, limit: int = 50, offset: int = 0
+    ) -> builtins.list[Message]:
+        """The chat's messages, newest first."""
+        query = (
+            select(messages)
+            .where(messages.c.instance_id == instance_id, messages.c.chat_id == chat_id)
+            .order_by(messages.c.timestamp.desc(), messages.c.id.desc())
+            .limit(limit)
+            .offset(offset)
+        )
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(query)).all()
+        return [_to_message(row) for row in rows]
