@@ -11,6 +11,7 @@ import pytest
 from wagate.app import create_app
 from wagate.config import Settings
 from wagate.services.container import Services
+from wagate_receiver import Receiver, running_receiver
 from wagate_testing import Api, engines_with_other, make_settings
 
 
@@ -29,3 +30,10 @@ async def api(settings: Settings) -> AsyncIterator[Api]:
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://wagate.test") as http:
             yield Api(http=http, services=services, tenant=tenant, other_tenant=other)
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[Receiver]:
+    """A real local webhook receiver (uvicorn on a free port)."""
+    async with running_receiver() as recorder:
+        yield recorder

@@ -7,15 +7,9 @@ import hashlib
 import hmac
 import json
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 
 import httpx
 import pytest
-import uvicorn
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Route
 
 from wagate.domain.clock import now_ms
 from wagate.domain.webhooks import (
@@ -28,69 +22,10 @@ from wagate.domain.webhooks import (
 )
 from wagate.events.dispatcher import WebhookDispatcher
 from wagate.store import Database
+from wagate_receiver import Receiver
 
 INSTANCE = "AAAAAAAAAAAA"
 KEY = "webhook-secret"
-
-
-@dataclass
-class Received:
-    headers: dict[str, str]
-    body: bytes
-
-
-@dataclass
-class Receiver:
-    """Records every POST to ``/hook``; answers ``fail_status`` to the next ``fail_next``."""
-
-    url: str = ""
-    requests: list[Received] = field(default_factory=list)
-    fail_next: int = 0
-    fail_status: int = 503
-    retry_after: str | None = "0"
-    delay_seconds: float = 0.0
-    arrived: asyncio.Event = field(default_factory=asyncio.Event)
-
-    async def handle(self, request: Request) -> Response:
-        body = await request.body()
-        self.requests.append(Received(dict(request.headers), body))
-        self.arrived.set()
-        if self.delay_seconds:
-            await asyncio.sleep(self.delay_seconds)
-        if self.fail_next > 0:
-            self.fail_next -= 1
-            headers = {} if self.retry_after is None else {"Retry-After": self.retry_after}
-            return Response("unavailable", status_code=self.fail_status, headers=headers)
-        return Response(status_code=200)
-
-
-@pytest.fixture
-async def receiver() -> AsyncIterator[Receiver]:
-    recorder = Receiver()
-    app = Starlette(routes=[Route("/hook", recorder.handle, methods=["POST"])])
-    config = uvicorn.Config(
-        app,
-        host="127.0.0.1",
-        port=0,
-        lifespan="off",
-        log_level="warning",
-        log_config=None,
-        ws="none",
-    )
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    try:
-        async with asyncio.timeout(10):
-            while not server.started:
-                if task.done():
-                    task.result()  # raise why it did not start
-                await asyncio.sleep(0.01)
-        port = server.servers[0].sockets[0].getsockname()[1]
-        recorder.url = f"http://127.0.0.1:{port}/hook"
-        yield recorder
-    finally:
-        server.should_exit = True
-        await task
 
 
 @pytest.fixture

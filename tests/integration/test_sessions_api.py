@@ -27,7 +27,7 @@ async def test_create_session_starts_and_waits_for_a_scan(api: Api) -> None:
         "instance_id": session["instance_id"],
         "status": "SCAN_QR_CODE",
         "reason": None,
-        "config": {"metadata": {"crm": "42"}},
+        "config": {"metadata": {"crm": "42"}, "webhooks": []},
         "me": None,
         "engine": "sandbox",
     }
@@ -45,7 +45,7 @@ async def test_create_session_by_get_with_config_as_json_string(api: Api) -> Non
         name="Desk",
         config='{"metadata":{"a":"b"}}',
     )
-    assert session["config"] == {"metadata": {"a": "b"}}
+    assert session["config"] == {"metadata": {"a": "b"}, "webhooks": []}
 
 
 async def test_create_session_from_a_form_with_brackets(api: Api) -> None:
@@ -54,7 +54,7 @@ async def test_create_session_from_a_form_with_brackets(api: Api) -> None:
         data={"access_token": api.tenant, "name": "Form", "config[metadata][team]": "sales"},
     )
     assert response.status_code == 200, response.text
-    assert response.json()["config"] == {"metadata": {"team": "sales"}}
+    assert response.json()["config"] == {"metadata": {"team": "sales"}, "webhooks": []}
 
 
 async def test_create_session_without_start_stays_stopped(api: Api) -> None:

@@ -127,10 +127,13 @@ class SessionService:
         engine: str | None = None,
         config: dict[str, Any] | None = None,
         start: bool = True,
+        prepare: Callable[[Session], Awaitable[None]] | None = None,
     ) -> Session:
         """A new session, started unless ``start`` is false.
 
-        If starting fails the row is removed again: a failed create leaves nothing.
+        ``prepare`` runs between creating the row and starting (webhooks are added there,
+        so they see the first status events). If it or the start fails, the row is
+        removed again: a failed create leaves nothing.
         """
         name = name.strip()
         if not name:
@@ -157,10 +160,10 @@ class SessionService:
             updated_at=now,
         )
         await self._sessions.create(session)
-        if not start:
-            return session
         try:
-            return await self.start(session.instance_id)
+            if prepare is not None:
+                await prepare(session)
+            return await self.start(session.instance_id) if start else session
         except BaseException:
             await self._discard(session.instance_id)
             raise

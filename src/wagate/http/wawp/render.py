@@ -7,6 +7,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from wagate.domain.models import Me, Session
+from wagate.http.wawp.webhooks import webhook_json
+from wagate.services.container import Services
 
 
 class MeOut(BaseModel):
@@ -41,3 +43,11 @@ def session_json(session: Session) -> dict[str, Any]:
         "me": me_json(session.me) if session.me else None,
         "engine": session.engine,
     }
+
+
+async def session_view(services: Services, session: Session) -> dict[str, Any]:
+    """The session as ``session/info`` shows it: its config lists its webhooks."""
+    view = session_json(session)
+    hooks = await services.webhooks.list(session.instance_id)
+    view["config"] = {**session.config, "webhooks": [webhook_json(h) for h in hooks]}
+    return view

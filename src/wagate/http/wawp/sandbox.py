@@ -18,7 +18,7 @@ from wagate.http.wawp.fields import (
     Phone,
     message_key,
 )
-from wagate.http.wawp.render import SessionOut, session_json
+from wagate.http.wawp.render import SessionOut, session_view
 from wagate.services.container import Services
 from wagate.services.messaging import MAX_TEXT_LENGTH
 from wagate.services.sandbox import SandboxControl
@@ -83,7 +83,7 @@ async def scan(call: Call[ScanParams]) -> dict[str, Any]:
     session = await _control(call.services).scan(
         call.session, call.params.phone, call.params.push_name
     )
-    return session_json(session)
+    return await session_view(call.services, session)
 
 
 @router.wawp(
@@ -97,7 +97,7 @@ async def scan(call: Call[ScanParams]) -> dict[str, Any]:
 async def confirm_code(call: Call[ConfirmCodeParams]) -> dict[str, Any]:
     """Complete a `requestCode` login, as if the code was typed on that phone."""
     session = await _control(call.services).confirm_code(call.session, call.params.code)
-    return session_json(session)
+    return await session_view(call.services, session)
 
 
 @router.wawp(
@@ -110,7 +110,8 @@ async def confirm_code(call: Call[ConfirmCodeParams]) -> dict[str, Any]:
 )
 async def unlink(call: Call[InstanceParams]) -> dict[str, Any]:
     """The session goes FAILED with a reason; logout or start gives a new QR code."""
-    return session_json(await _control(call.services).unlink(call.session))
+    session = await _control(call.services).unlink(call.session)
+    return await session_view(call.services, session)
 
 
 @router.wawp(

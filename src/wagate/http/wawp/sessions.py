@@ -7,10 +7,13 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
+from wagate.domain.models import Session
 from wagate.errors import SessionNotReadyError
 from wagate.http.deps import Call, WawpRouter
 from wagate.http.params import Bool, InstanceParams, WawpModel
-from wagate.http.wawp.render import MeOut, SessionOut, me_json, session_json
+from wagate.http.wawp.render import MeOut, SessionOut, me_json, session_view
+from wagate.http.wawp.webhooks import WebhookIn
+from wagate.services.webhooks import MAX_WEBHOOKS_PER_SESSION
 
 router = WawpRouter(tags=["Sessions"])
 
@@ -36,6 +39,11 @@ class SessionConfig(BaseModel):
     metadata: dict[str, str] = Field(
         default_factory=dict,
         description="Your own key/value strings, returned with the session and its events.",
+    )
+    webhooks: list[WebhookIn] = Field(
+        default_factory=list,
+        max_length=MAX_WEBHOOKS_PER_SESSION,
+        description="Webhooks to add at once: `[{url, events, hmac, retries, customHeaders}]`.",
     )
 
 
@@ -65,20 +73,27 @@ class SessionsParams(WawpModel):
 async def create_session(call: Call[CreateSessionParams]) -> dict[str, Any]:
     """Create a WhatsApp session and start it; it then waits for a QR scan."""
     p = call.params
+    specs = [hook.spec() for hook in p.config.webhooks]
+
+    async def add_webhooks(session: Session) -> None:
+        await call.services.webhooks.create_all(session.instance_id, specs)
+
     session = await call.services.sessions.create(
         call.token,
         name=p.name,
         engine=p.engine,
-        config=p.config.model_dump(exclude_defaults=False),
+        config=p.config.model_dump(exclude={"webhooks"}),
         start=p.start,
+        prepare=add_webhooks,
     )
-    return session_json(session)
+    return await session_view(call.services, session)
 
 
 @router.wawp("/sessions", SessionsParams, methods=["GET"], summary="List sessions", instance=False)
 async def list_sessions(call: Call[SessionsParams]) -> list[dict[str, Any]]:
     """The sessions this access token created (all of them for the admin token)."""
-    return [session_json(s) for s in await call.services.sessions.list_for(call.token)]
+    sessions = await call.services.sessions.list_for(call.token)
+    return [await session_view(call.services, s) for s in sessions]
 
 
 @router.wawp(
@@ -91,7 +106,8 @@ async def list_sessions(call: Call[SessionsParams]) -> list[dict[str, Any]]:
 )
 async def start(call: Call[InstanceParams]) -> dict[str, Any]:
     """Start the session; a running session is left as it is."""
-    return session_json(await call.services.sessions.start(call.session.instance_id))
+    session = await call.services.sessions.start(call.session.instance_id)
+    return await session_view(call.services, session)
 
 
 @router.wawp(
@@ -104,7 +120,8 @@ async def start(call: Call[InstanceParams]) -> dict[str, Any]:
 )
 async def stop(call: Call[InstanceParams]) -> dict[str, Any]:
     """Disconnect the session, keeping its link; it stays stopped across server restarts."""
-    return session_json(await call.services.sessions.stop(call.session.instance_id))
+    session = await call.services.sessions.stop(call.session.instance_id)
+    return await session_view(call.services, session)
 
 
 @router.wawp(
@@ -117,7 +134,8 @@ async def stop(call: Call[InstanceParams]) -> dict[str, Any]:
 )
 async def restart(call: Call[InstanceParams]) -> dict[str, Any]:
     """Stop and start the session again (the way out of FAILED)."""
-    return session_json(await call.services.sessions.restart(call.session.instance_id))
+    session = await call.services.sessions.restart(call.session.instance_id)
+    return await session_view(call.services, session)
 
 
 @router.wawp(
@@ -130,7 +148,8 @@ async def restart(call: Call[InstanceParams]) -> dict[str, Any]:
 )
 async def logout(call: Call[InstanceParams]) -> dict[str, Any]:
     """Unlink the WhatsApp account; a running session shows a new QR code to link again."""
-    return session_json(await call.services.sessions.logout(call.session.instance_id))
+    session = await call.services.sessions.logout(call.session.instance_id)
+    return await session_view(call.services, session)
 
 
 @router.wawp("/session/delete", InstanceParams, methods=["DELETE"], summary="Delete", errors=[502])
@@ -148,8 +167,8 @@ async def delete(call: Call[InstanceParams]) -> dict[str, Any]:
     response_model=SessionOut,
 )
 async def info(call: Call[InstanceParams]) -> dict[str, Any]:
-    """Name, status, config, engine and the linked account of the session."""
-    return session_json(call.session)
+    """Name, status, config (with webhooks), engine and the linked account."""
+    return await session_view(call.services, call.session)
 
 
 @router.wawp(
