@@ -6,6 +6,8 @@ import asyncio
 import hashlib
 import hmac
 import json
+import threading
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -33,6 +35,7 @@ class Receiver:
     url: str = ""
     requests: list[Received] = field(default_factory=list)
     fail_next: int = 0
+    down: bool = False  # answer 503 to everything while set
     fail_status: int = 503
     retry_after: str | None = "0"
     delay_seconds: float = 0.0
@@ -44,6 +47,8 @@ class Receiver:
         self.arrived.set()
         if self.delay_seconds:
             await asyncio.sleep(self.delay_seconds)
+        if self.down:
+            return Response("down for maintenance", status_code=503)
         if self.fail_next > 0:
             self.fail_next -= 1
             headers = {} if self.retry_after is None else {"Retry-After": self.retry_after}
@@ -95,3 +100,45 @@ async def running_receiver() -> AsyncIterator[Receiver]:
     finally:
         server.should_exit = True
         await task
+
+
+class ThreadedReceiver:
+    """A receiver on its own event loop in a thread, for synchronous (acceptance) tests."""
+
+    def __init__(self) -> None:
+        self._ready = threading.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self.receiver: Receiver | None = None
+
+    def __enter__(self) -> Receiver:
+        self._thread.start()
+        if not self._ready.wait(WAIT_SECONDS) or self.receiver is None:
+            raise RuntimeError("the webhook receiver did not start")
+        return self.receiver
+
+    def __exit__(self, *exc: object) -> None:
+        if self._loop is not None and self._stop is not None:
+            self._loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join(WAIT_SECONDS)
+
+    def _run(self) -> None:
+        async def main() -> None:
+            self._loop = asyncio.get_running_loop()
+            self._stop = asyncio.Event()
+            async with running_receiver() as receiver:
+                self.receiver = receiver
+                self._ready.set()
+                await self._stop.wait()
+
+        asyncio.run(main())
+
+
+def wait_until(predicate: Any, seconds: float = 30.0) -> None:
+    """Poll ``predicate()`` from a synchronous test until it holds."""
+    deadline = time.monotonic() + seconds
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting")
+        time.sleep(0.05)

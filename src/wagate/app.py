@@ -69,6 +69,11 @@ def create_app(
             await db.migrate()
             services, dispatcher = await _start_services(settings, db, engine_factory, announce)
             app.state.services = services
+            if db.dialect == "sqlite":
+                # One process per SQLite file: leases in the store are a dead process's.
+                released = await db.outbox.release_leases()
+                if released:
+                    log.info("%d webhook deliveries were in flight at the last stop", released)
             dispatcher.start()
             pruner = asyncio.create_task(_prune_forever(db, settings.webhook_retention_hours))
             try:

@@ -417,3 +417,14 @@ async def test_list_filters(database: Database) -> None:
     dead = await database.outbox.list(INSTANCE, status="dead", event="message")
     assert [d.id for d in dead] == [dead_message.id]
     assert await database.outbox.list(INSTANCE, status="dead", event="message.ack") == []
+
+
+async def test_release_leases_makes_in_flight_rows_due_again(database: Database) -> None:
+    await database.outbox.add_now([_new(), _new()])
+    claimed = await database.outbox.claim(10, lease_ms=60_000, now=T0)
+    assert len(claimed) == 2
+    assert await database.outbox.claim(10, lease_ms=60_000, now=T0) == []
+
+    assert await database.outbox.release_leases() == 2
+    again = await database.outbox.claim(10, lease_ms=60_000, now=T0)
+    assert {d.id for d in again} == {d.id for d in claimed}

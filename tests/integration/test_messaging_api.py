@@ -75,6 +75,7 @@ async def test_two_sessions_exchange_a_message_with_receipts(api: Api, receiver:
     assert re.fullmatch(r"evt_[0-9a-z]{26}", received["id"])
     await wait_event(receiver, b["instance_id"], "message.any", body="Hello B")
     await wait_event(receiver, a["instance_id"], "message.any", id=sent["id"])
+    await wait_event(receiver, a["instance_id"], "message.ack", id=sent["id"], ackName="SERVER")
     await wait_event(receiver, a["instance_id"], "message.ack", id=sent["id"], ackName="DEVICE")
 
     await api.ok("POST", "sendSeen", chatId=A_ID, messageIds=[payload["id"]], **b)

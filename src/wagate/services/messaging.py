@@ -54,7 +54,12 @@ class MessagingService:
         async with self._sessions.exclusive(instance_id):
             session, engine = await self._sessions.working_engine_session(instance_id)
             message = await engine.send_text(chat_id, text, reply_to=reply_to, mentions=mentions)
-            await self._record(session, message)
+            # The engine returns once WhatsApp's server took the message: that is the
+            # SERVER receipt, announced like the DEVICE and READ ones that follow.
+            server_ack = AckChanged(key=message.key, ack=message.ack)
+            await self._record(
+                session, message, [("message.ack", payloads.ack(server_ack, me_id=_me_id(session)))]
+            )
         return payloads.message(message)
 
     async def mark_seen(
@@ -127,10 +132,15 @@ class MessagingService:
                     session, [("presence.update", payloads.presence(event))]
                 )
 
-    async def _record(self, session: Session, message: Message) -> None:
+    async def _record(
+        self,
+        session: Session,
+        message: Message,
+        more: Sequence[tuple[str, dict[str, Any]]] = (),
+    ) -> None:
         """Store a message and publish it: ``message.any`` always, ``message`` if received."""
         payload = payloads.message(message)
-        events = [("message.any", payload)]
+        events = [("message.any", payload), *more]
         if not message.key.from_me:
             events.insert(0, ("message", payload))
 

@@ -144,6 +144,21 @@ class OutboxRepository:
         claimed.sort(key=lambda d: (d.next_attempt_at, d.id))
         return claimed
 
+    async def release_leases(self) -> int:
+        """Make every in-flight delivery due again at once; returns how many.
+
+        Only for a server that knows no other dispatcher shares this store (a SQLite
+        file): its leases are left over from a process that died mid-delivery.
+        """
+        statement = (
+            update(outbox)
+            .where(outbox.c.status == DeliveryStatus.DELIVERING.value)
+            .values(status=DeliveryStatus.PENDING.value, lease_until=None)
+        )
+        async with self._engine.begin() as conn:
+            result = await conn.execute(statement)
+        return int(result.rowcount)
+
     async def mark_delivered(
         self, delivery_id: str, status_code: int, now: int | None = None
     ) -> bool:
