@@ -25,7 +25,7 @@ from wagate.events import payloads
 from wagate.events.dispatcher import WebhookDispatcher
 from wagate.events.hub import EventHub
 from wagate.events.pipeline import EventPipeline, GlobalWebhook
-from wagate.http import errors, health, openapi, wawp
+from wagate.http import errors, health, openapi, wawp, websocket
 from wagate.services.container import Services
 from wagate.services.messaging import MessagingService
 from wagate.services.sandbox import SandboxControl
@@ -100,6 +100,7 @@ def create_app(
     )
     errors.install(app)
     app.include_router(health.router)
+    app.include_router(websocket.router)
     for router in wawp.routers(sandbox_enabled=settings.sandbox_enabled):
         app.include_router(router, prefix=wawp.PREFIX)
     openapi.install(app, wawp.param_models(sandbox_enabled=settings.sandbox_enabled))
