@@ -428,3 +428,18 @@ async def test_release_leases_makes_in_flight_rows_due_again(database: Database)
     assert await database.outbox.release_leases() == 2
     again = await database.outbox.claim(10, lease_ms=60_000, now=T0)
     assert {d.id for d in again} == {d.id for d in claimed}
+
+
+async def test_mark_delivered_many_settles_a_batch(database: Database) -> None:
+    await database.outbox.add_now([_new(), _new(), _new()])
+    claimed = await database.outbox.claim(10, lease_ms=60_000, now=T0)
+    codes = {claimed[0].id: 200, claimed[1].id: 204}
+
+    assert await database.outbox.mark_delivered_many(codes, now=T0 + 5) == 2
+
+    settled = {d.id: d for d in await database.outbox.list(INSTANCE, limit=10)}
+    for delivery_id, code in codes.items():
+        row = settled[delivery_id]
+        assert (row.status, row.last_status_code, row.attempts) == ("delivered", code, 1)
+        assert (row.delivered_at, row.lease_until) == (T0 + 5, None)
+    assert settled[claimed[2].id].status == "delivering"

@@ -141,20 +141,30 @@ class WebhookDispatcher:
                 await self._wake.wait()
 
     async def _send_all(self, client: httpx.AsyncClient, deliveries: list[Delivery]) -> None:
+        """Send a claimed batch; successes are recorded together at the end of the pass
+        (one transaction instead of one per delivery — if the process dies before, the
+        leases run out and those deliveries are sent again: at least once)."""
         semaphore = asyncio.Semaphore(self._concurrency)
+        delivered: dict[str, int] = {}
 
         async def guarded(delivery: Delivery) -> None:
             async with semaphore:
                 try:
-                    await self._send(client, delivery)
+                    status_code = await self._send(client, delivery)
                 except Exception:
                     # Most likely the outcome could not be saved; the lease will run out
                     # and the delivery will be tried again.
                     logger.exception("webhook delivery %s: could not record outcome", delivery.id)
+                else:
+                    if status_code is not None:
+                        delivered[delivery.id] = status_code
 
         await asyncio.gather(*(guarded(delivery) for delivery in deliveries))
+        if delivered:
+            await self._outbox.mark_delivered_many(delivered)
 
-    async def _send(self, client: httpx.AsyncClient, delivery: Delivery) -> None:
+    async def _send(self, client: httpx.AsyncClient, delivery: Delivery) -> int | None:
+        """POST one delivery; returns the HTTP status on success, records a failure."""
         body = delivery.body.encode()
         started = now_ms()
         status_code: int | None = None
@@ -171,12 +181,12 @@ class WebhookDispatcher:
         else:
             status_code = response.status_code
             if response.is_success:
-                await self._outbox.mark_delivered(delivery.id, status_code)
                 logger.debug("webhook delivery %s: HTTP %d", delivery.id, status_code)
-                return
+                return status_code
             error = f"HTTP {status_code}"
             retry_after = retry_after_seconds(response.headers.get("Retry-After"), now_ms())
         await self._record_failure(delivery, status_code, error[:_ERROR_TEXT_LIMIT], retry_after)
+        return None
 
     async def _record_failure(
         self,

@@ -163,16 +163,34 @@ class OutboxRepository:
         self, delivery_id: str, status_code: int, now: int | None = None
     ) -> bool:
         """Record a successful attempt; False if there is no such delivery."""
+        return await self.mark_delivered_many({delivery_id: status_code}, now) == 1
+
+    async def mark_delivered_many(
+        self, status_codes: dict[str, int], now: int | None = None
+    ) -> int:
+        """Record successful attempts of many deliveries (``{id: HTTP status}``) in one
+        transaction, one statement per distinct status; returns how many rows changed."""
         now = now_ms() if now is None else now
-        return await self._update(
-            outbox.c.id == delivery_id,
-            status=DeliveryStatus.DELIVERED.value,
-            attempts=outbox.c.attempts + 1,
-            lease_until=None,
-            last_status_code=status_code,
-            last_error=None,
-            delivered_at=now,
-        )
+        by_status: dict[int, list[str]] = {}
+        for delivery_id, status_code in status_codes.items():
+            by_status.setdefault(status_code, []).append(delivery_id)
+        changed = 0
+        async with self._engine.begin() as conn:
+            for status_code, ids in by_status.items():
+                result = await conn.execute(
+                    update(outbox)
+                    .where(outbox.c.id.in_(ids))
+                    .values(
+                        status=DeliveryStatus.DELIVERED.value,
+                        attempts=outbox.c.attempts + 1,
+                        lease_until=None,
+                        last_status_code=status_code,
+                        last_error=None,
+                        delivered_at=now,
+                    )
+                )
+                changed += int(result.rowcount)
+        return changed
 
     async def mark_failed(
         self,
