@@ -231,3 +231,26 @@ def test_base_url_is_reachable(host: str, base_url: str) -> None:
 
 def test_base_url_shows_the_port() -> None:
     assert load_settings(host="0.0.0.0", port=9000).base_url == "http://127.0.0.1:9000"
+
+
+def test_global_webhook_settings() -> None:
+    settings = load_settings(
+        webhook_url="https://example.com/hook", webhook_events=" message , message.ack"
+    )
+    assert settings.webhook_url == "https://example.com/hook"
+    assert settings.webhook_event_set == frozenset({"message", "message.ack"})
+    assert load_settings().webhook_event_set == frozenset({"*"})
+
+
+@pytest.mark.parametrize(
+    ("overrides", "variable"),
+    [
+        ({"webhook_url": "ftp://example.com"}, "WAGATE_WEBHOOK_URL"),
+        ({"webhook_events": "message.sent"}, "WAGATE_WEBHOOK_EVENTS"),
+        ({"webhook_events": " , "}, "WAGATE_WEBHOOK_EVENTS"),
+        ({"webhook_retention_hours": -1}, "WAGATE_WEBHOOK_RETENTION_HOURS"),
+    ],
+)
+def test_bad_webhook_settings_are_refused(overrides: dict[str, object], variable: str) -> None:
+    with pytest.raises(ConfigurationError, match=variable):
+        load_settings(**overrides)
