@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from wagate.domain.content import EventResponse
 from wagate.domain.messages import Ack, Message, MessageKey, Presence
 from wagate.domain.models import Me
 from wagate.domain.status import SessionStatus
@@ -85,6 +86,46 @@ class PresenceChanged:
     last_seen: int | None = None
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PollVoteReceived:
+    """Someone voted on a poll (their whole current choice; empty = retracted)."""
+
+    poll: MessageKey
+    voter: str
+    selected: tuple[str, ...]
+    timestamp: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PollVoteFailed:
+    """A vote arrived that could not be read (WhatsApp encrypts votes per poll)."""
+
+    poll: MessageKey
+    voter: str
+    reason: str
+    timestamp: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EventResponseReceived:
+    """Someone answered an event invitation."""
+
+    event: MessageKey
+    responder: str
+    response: EventResponse
+    timestamp: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EventResponseFailed:
+    """An answer to an event arrived that could not be read."""
+
+    event: MessageKey
+    responder: str
+    reason: str
+    timestamp: int
+
+
 EngineEvent = (
     QrCodeChanged
     | LoggedIn
@@ -94,6 +135,10 @@ EngineEvent = (
     | AckChanged
     | ReactionReceived
     | PresenceChanged
+    | PollVoteReceived
+    | PollVoteFailed
+    | EventResponseReceived
+    | EventResponseFailed
 )
 
 
@@ -107,6 +152,10 @@ EVENT_NAMES = (
     "message.ack",
     "message.reaction",
     "presence.update",
+    "poll.vote",
+    "poll.vote.failed",
+    "event.response",
+    "event.response.failed",
 )
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import IntEnum, StrEnum
 
+from wagate.domain.content import Content
+
 
 class Ack(IntEnum):
     """Delivery state of a message (the WAHA/WEBJS scale Wawp uses)."""
@@ -56,7 +58,12 @@ class MessageKey:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Message:
-    """A text message (media kinds extend it later), sent or received."""
+    """A message, sent or received: text in ``body``, anything else in ``content``.
+
+    ``body`` is what WhatsApp shows as text: the text itself, or a caption, a poll's
+    name, a location's name. Received media arrive as bytes in ``content``; once
+    stored, ``media_id`` names them in the media store.
+    """
 
     key: MessageKey
     timestamp: int  # seconds since the epoch, as WhatsApp counts
@@ -69,3 +76,5 @@ class Message:
     mentions: tuple[str, ...] = field(default_factory=tuple)
     push_name: str | None = None  # the sender's display name, when known
     source: str = "app"  # "api" when sent through wagate, "app" otherwise
+    content: Content | None = None
+    media_id: str | None = None

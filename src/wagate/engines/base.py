@@ -14,6 +14,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Any, Protocol
 
+from wagate.domain.content import Content, kind_of
 from wagate.domain.events import EngineEvent, PresenceChanged
 from wagate.domain.messages import Message, MessageKey, Presence
 from wagate.errors import NotSupportedError
@@ -80,6 +81,29 @@ class EngineSession(ABC):
     ) -> Message:
         """Send a text message; returns it as sent (ack SERVER once WhatsApp took it)."""
         raise NotSupportedError("This engine cannot send text messages")
+
+    async def send_message(
+        self,
+        chat_id: str,
+        content: Content,
+        *,
+        reply_to: MessageKey | None = None,
+        mentions: Sequence[str] = (),
+    ) -> Message:
+        """Send any other kind of message (media arrive fetched and converted)."""
+        raise NotSupportedError(f"This engine cannot send {kind_of(content)} messages")
+
+    async def vote_poll(self, poll: MessageKey, selected: Sequence[str]) -> Message:
+        """Vote on a poll with these option names (``[]`` retracts the vote)."""
+        raise NotSupportedError("This engine cannot vote on polls")
+
+    async def post_status(self, content: Content) -> Message:
+        """Post a 24-hour status (story) to the account's contacts."""
+        raise NotSupportedError("This engine cannot post statuses")
+
+    async def delete_status(self, key: MessageKey) -> None:
+        """Delete one of the account's statuses for everyone."""
+        raise NotSupportedError("This engine cannot delete statuses")
 
     async def mark_seen(
         self, chat_id: str, keys: Sequence[MessageKey], *, participant: str | None = None
