@@ -5,7 +5,29 @@ from __future__ import annotations
 from typing import Any
 
 from wagate.domain.clock import now_ms
-from wagate.domain.events import AckChanged, PresenceChanged, ReactionReceived
+from wagate.domain.content import (
+    Audio,
+    Contacts,
+    Content,
+    EventInvite,
+    LinkPreview,
+    ListMessage,
+    Location,
+    Poll,
+    Video,
+    kind_of,
+    media_of,
+)
+from wagate.domain.content_json import to_json
+from wagate.domain.events import (
+    AckChanged,
+    EventResponseFailed,
+    EventResponseReceived,
+    PollVoteFailed,
+    PollVoteReceived,
+    PresenceChanged,
+    ReactionReceived,
+)
 from wagate.domain.messages import Message
 from wagate.domain.models import Session
 from wagate.domain.status import SessionStatus
@@ -27,14 +49,25 @@ def envelope(session: Session, event: str, payload: dict[str, Any]) -> dict[str,
     }
 
 
-def session_status(session: Session, status: SessionStatus) -> dict[str, Any]:
-    return {"name": session.name, "instance_id": session.instance_id, "status": status.value}
-
-
-def message(msg: Message) -> dict[str, Any]:
-    """The WEBJS-like message object of ``message``/``message.any`` and send responses."""
-    serialized = msg.key.serialized
+def session_status(
+    session: Session, status: SessionStatus, reason: str | None = None
+) -> dict[str, Any]:
     return {
+        "name": session.name,
+        "instance_id": session.instance_id,
+        "status": status.value,
+        "reason": reason,
+    }
+
+
+def message(msg: Message, *, media_url: str | None = None) -> dict[str, Any]:
+    """The WEBJS-like message object of ``message``/``message.any`` and send responses.
+
+    ``media_url`` is where wagate serves the message's stored media, when it has some.
+    """
+    serialized = msg.key.serialized
+    blob = media_of(msg.content)
+    payload = {
         "id": serialized,
         "timestamp": msg.timestamp,
         "from": msg.sender,
@@ -43,7 +76,17 @@ def message(msg: Message) -> dict[str, Any]:
         "to": msg.recipient,
         "participant": msg.participant,
         "body": msg.body,
-        "hasMedia": False,
+        "hasMedia": blob is not None,
+        "media": (
+            {
+                "url": media_url,
+                "mimetype": blob.mimetype,
+                "filename": blob.filename,
+                "error": None if media_url else "The media is not stored",
+            }
+            if blob is not None
+            else None
+        ),
         "ack": int(msg.ack),
         "ackName": msg.ack.name,
         "replyTo": {"id": msg.reply_to} if msg.reply_to else None,
@@ -56,13 +99,108 @@ def message(msg: Message) -> dict[str, Any]:
                 "_serialized": serialized,
             },
             "body": msg.body,
-            "type": "chat",
+            "type": kind_of(msg.content),
             "t": msg.timestamp,
             "from": msg.sender,
             "to": msg.recipient,
             "ack": int(msg.ack),
             "notifyName": msg.push_name,
         },
+    }
+    payload.update(_content_fields(msg.content))
+    return payload
+
+
+def _content_fields(content: Content | None) -> dict[str, Any]:
+    """What each kind adds to the message object (WAHA's names where it has them)."""
+    match content:
+        case Location():
+            return {
+                "location": {
+                    "latitude": content.latitude,
+                    "longitude": content.longitude,
+                    "name": content.name,
+                    "description": content.address,
+                }
+            }
+        case Contacts(cards=cards):
+            return {"vCards": [card.vcard for card in cards]}
+        case Poll():
+            return {
+                "poll": {
+                    "name": content.name,
+                    "options": list(content.options),
+                    "multipleAnswers": content.multiple_answers,
+                }
+            }
+        case EventInvite():
+            return {
+                "event": {
+                    "name": content.name,
+                    "description": content.description,
+                    "startTime": content.start_time,
+                    "endTime": content.end_time,
+                    "location": {"name": content.location} if content.location else None,
+                    "extraGuestsAllowed": content.extra_guests_allowed,
+                }
+            }
+        case ListMessage():
+            return {"list": to_json(content)}
+        case LinkPreview():
+            return {
+                "linkPreview": {
+                    "url": content.url,
+                    "title": content.title,
+                    "description": content.description,
+                }
+            }
+        case Audio() | Video():
+            return {"duration": content.seconds}
+    return {}
+
+
+def poll_vote(event: PollVoteReceived, *, me_id: str | None) -> dict[str, Any]:
+    return {
+        "vote": {
+            "id": event.poll.serialized,
+            "selectedOptions": list(event.selected),
+            "timestamp": event.timestamp,
+            "from": event.voter,
+            "fromMe": False,
+            "to": me_id,
+        },
+        "poll": {
+            "id": event.poll.serialized,
+            "fromMe": event.poll.from_me,
+            "to": event.poll.chat_id,
+        },
+    }
+
+
+def poll_vote_failed(event: PollVoteFailed) -> dict[str, Any]:
+    return {
+        "vote": {"from": event.voter, "timestamp": event.timestamp, "selectedOptions": []},
+        "poll": {"id": event.poll.serialized},
+        "reason": event.reason,
+    }
+
+
+def event_response(event: EventResponseReceived) -> dict[str, Any]:
+    return {
+        "id": event.event.serialized,
+        "eventId": event.event.serialized,
+        "from": event.responder,
+        "response": event.response.value,
+        "timestamp": event.timestamp,
+    }
+
+
+def event_response_failed(event: EventResponseFailed) -> dict[str, Any]:
+    return {
+        "eventId": event.event.serialized,
+        "from": event.responder,
+        "reason": event.reason,
+        "timestamp": event.timestamp,
     }
 
 

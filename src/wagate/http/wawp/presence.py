@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import BeforeValidator, Field
 
 from wagate.domain.messages import Presence
 from wagate.errors import InvalidParamError
@@ -25,13 +25,17 @@ PRESENCES: dict[str, Presence] = {
     "recording": Presence.RECORDING,
     "paused": Presence.PAUSED,
 }
+def _lower(value: Any) -> Any:
+    return value.strip().lower() if isinstance(value, str) else value
+
+
 PresenceName = Literal[
     "online", "available", "offline", "unavailable", "typing", "composing", "recording", "paused"
 ]
 
 
 class SetPresenceParams(InstanceParams):
-    presence: PresenceName = Field(
+    presence: Annotated[PresenceName, BeforeValidator(_lower)] = Field(
         description="online/offline for the account; typing (composing), recording or paused "
         "in `chatId`."
     )
@@ -49,7 +53,7 @@ class GetPresenceParams(InstanceParams):
 )
 async def set_presence(call: Call[SetPresenceParams]) -> dict[str, Any]:
     """Appear online or offline, or show typing/recording in a chat."""
-    presence = PRESENCES[call.params.presence.lower()]
+    presence = PRESENCES[call.params.presence]
     chat_id = call.params.chatId
     if presence not in (Presence.AVAILABLE, Presence.UNAVAILABLE) and chat_id is None:
         raise InvalidParamError(

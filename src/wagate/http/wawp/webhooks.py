@@ -25,7 +25,7 @@ from wagate.services.webhooks import WebhookSpec
 router = WawpRouter(tags=["Webhooks"])
 
 _HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}")
-_RESERVED_HEADERS = {"content-type", "content-length", "host", "transfer-encoding"}
+_RESERVED_HEADERS = {"content-type", "content-length", "host", "transfer-encoding", "connection"}
 
 
 def _events(value: list[str]) -> list[str]:
