@@ -26,7 +26,11 @@ from wagate.events.dispatcher import WebhookDispatcher
 from wagate.events.hub import EventHub
 from wagate.events.pipeline import EventPipeline, GlobalWebhook
 from wagate.http import errors, health, openapi, wawp, websocket
+from wagate.media.fetch import MediaFetcher
+from wagate.media.ffmpeg import Ffmpeg
+from wagate.media.storage import MediaStore
 from wagate.services.container import Services
+from wagate.services.media import MediaService
 from wagate.services.messaging import MessagingService
 from wagate.services.sandbox import SandboxControl
 from wagate.services.sessions import SessionService
@@ -75,7 +79,7 @@ def create_app(
                 if released:
                     log.info("%d webhook deliveries were in flight at the last stop", released)
             dispatcher.start()
-            pruner = asyncio.create_task(_prune_forever(db, settings.webhook_retention_hours))
+            pruner = asyncio.create_task(_prune_forever(services, settings))
             try:
                 await services.sessions.restore()
                 announce(f"wagate {__version__}: API docs at {settings.base_url}/docs")
@@ -88,6 +92,7 @@ def create_app(
                 with contextlib.suppress(asyncio.CancelledError):
                     await pruner
                 await dispatcher.stop()
+                await services.media.aclose()
         finally:
             if database is None:
                 await db.dispose()
@@ -111,18 +116,20 @@ def _engines_of(services: Services) -> list[Engine]:
     return [services.sessions.engine(name) for name in services.sessions.engine_names]
 
 
-async def _prune_forever(database: Database, retention_hours: float) -> None:
-    """Delete delivered webhook rows older than the retention, once an hour."""
-    if retention_hours <= 0:
-        return
+async def _prune_forever(services: Services, settings: Settings) -> None:
+    """Once an hour: delete delivered webhook rows and media files past their retention."""
     while True:
         try:
-            cutoff = now_ms() - int(retention_hours * 3_600_000)
-            pruned = await database.outbox.prune_delivered(cutoff)
+            if settings.webhook_retention_hours > 0:
+                cutoff = now_ms() - int(settings.webhook_retention_hours * 3_600_000)
+                pruned = await services.database.outbox.prune_delivered(cutoff)
+                if pruned:
+                    log.info("pruned %d delivered webhook rows", pruned)
+            pruned = await services.media_store.prune()
             if pruned:
-                log.info("pruned %d delivered webhook rows", pruned)
+                log.info("pruned %d media files", pruned)
         except Exception:
-            log.exception("pruning delivered webhook rows failed")
+            log.exception("pruning failed")
         await asyncio.sleep(PRUNE_INTERVAL_SECONDS)
 
 
@@ -154,17 +161,34 @@ async def _start_services(
     )
 
     async def publish_status(session: Session, event: SessionStatusChanged) -> None:
-        payload = payloads.session_status(session, event.status)
+        payload = payloads.session_status(session, event.status, event.reason)
         await pipeline.publish(session, [("session.status", payload)])
 
     sessions = SessionService(
         database.sessions, engines, default_engine=settings.default_engine, publish=publish_status
     )
-    messaging = MessagingService(sessions, database.messages, pipeline)
+    media_store = MediaStore(
+        settings.data_dir / "media", retention_seconds=settings.media_retention_hours * 3600
+    )
+
+    def media_url(instance_id: str, media_id: str) -> str:
+        return f"{settings.base_url}{wawp.PREFIX}/media/{media_id}?instance_id={instance_id}"
+
+    sessions.on_delete(media_store.delete_instance)
+    messaging = MessagingService(
+        sessions, database.messages, pipeline, media=media_store, media_url=media_url
+    )
+    media = MediaService(
+        MediaFetcher(
+            max_bytes=settings.media_max_bytes, allow_private=settings.media_allow_private_urls
+        ),
+        Ffmpeg(executable=settings.ffmpeg_path, max_workers=settings.media_workers),
+        max_bytes=settings.media_max_bytes,
+    )
     sessions.forward_engine_events(messaging.on_engine_event)
     sandbox_engine = engines.get("sandbox")
     sandbox = (
-        SandboxControl(sessions, sandbox_engine)
+        SandboxControl(sessions, messaging, sandbox_engine)
         if isinstance(sandbox_engine, SandboxEngine)
         else None
     )
@@ -174,6 +198,8 @@ async def _start_services(
         tokens=tokens,
         sessions=sessions,
         messaging=messaging,
+        media=media,
+        media_store=media_store,
         webhooks=WebhookService(database.webhooks, database.outbox, wake=dispatcher.wake),
         hub=hub,
         sandbox=sandbox,

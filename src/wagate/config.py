@@ -55,6 +55,23 @@ class Settings(BaseSettings):
         168, ge=0, description="Delivered webhook rows are pruned after N hours (0: never)."
     )
 
+    media_max_bytes: int = Field(
+        64 * 1024 * 1024, ge=1024, description="Largest media file accepted or fetched, in bytes."
+    )
+    media_allow_private_urls: bool = Field(
+        False,
+        description="Fetch media from loopback and private addresses (off: SSRF protection).",
+    )
+    media_retention_hours: float = Field(
+        720, ge=0, description="Received media files are deleted after N hours (0: never)."
+    )
+    ffmpeg_path: str | None = Field(
+        None, description="An ffmpeg binary to use instead of the bundled one."
+    )
+    media_workers: int = Field(
+        2, ge=1, le=64, description="ffmpeg conversions that may run at the same time."
+    )
+
     @field_validator("webhook_url")
     @classmethod
     def _webhook_url(cls, value: str | None) -> str | None:

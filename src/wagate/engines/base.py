@@ -97,8 +97,8 @@ class EngineSession(ABC):
         """Vote on a poll with these option names (``[]`` retracts the vote)."""
         raise NotSupportedError("This engine cannot vote on polls")
 
-    async def post_status(self, content: Content) -> Message:
-        """Post a 24-hour status (story) to the account's contacts."""
+    async def post_status(self, content: Content, *, recipients: Sequence[str] = ()) -> Message:
+        """Post a 24-hour status (story) to ``recipients``, by default the contacts."""
         raise NotSupportedError("This engine cannot post statuses")
 
     async def delete_status(self, key: MessageKey) -> None:

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from wagate.config import Settings
 from wagate.events.hub import EventHub
+from wagate.media.storage import MediaStore
+from wagate.services.media import MediaService
 from wagate.services.messaging import MessagingService
 from wagate.services.sandbox import SandboxControl
 from wagate.services.sessions import SessionService
@@ -21,6 +23,8 @@ class Services:
     tokens: TokenService
     sessions: SessionService
     messaging: MessagingService
+    media: MediaService
+    media_store: MediaStore
     webhooks: WebhookService
     hub: EventHub
     sandbox: SandboxControl | None  # None when the sandbox is disabled

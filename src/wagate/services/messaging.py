@@ -6,23 +6,32 @@ with its webhook deliveries; engine events arrive here in order, one session at 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import dataclasses
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from wagate.domain.content import Content, Poll, media_of
 from wagate.domain.events import (
     AckChanged,
     EngineEvent,
+    EventResponseFailed,
+    EventResponseReceived,
     MessageSeen,
+    PollVoteFailed,
+    PollVoteReceived,
     PresenceChanged,
     ReactionReceived,
 )
+from wagate.domain.ids import STATUS_BROADCAST
 from wagate.domain.messages import Message, MessageKey, Presence
 from wagate.domain.models import Session
-from wagate.errors import NotFoundError
+from wagate.engines.base import EngineSession
+from wagate.errors import InvalidParamError, NotFoundError
 from wagate.events import payloads
 from wagate.events.pipeline import EventPipeline
+from wagate.media.storage import MediaStore
 from wagate.services.sessions import SessionService
 from wagate.store.repositories.messages import MessageRepository
 
@@ -33,11 +42,19 @@ class MessagingService:
     """What a WORKING session can do with messages, and what it hears back."""
 
     def __init__(
-        self, sessions: SessionService, messages: MessageRepository, pipeline: EventPipeline
+        self,
+        sessions: SessionService,
+        messages: MessageRepository,
+        pipeline: EventPipeline,
+        *,
+        media: MediaStore,
+        media_url: Callable[[str, str], str],
     ) -> None:
         self._sessions = sessions
         self._messages = messages
         self._pipeline = pipeline
+        self._media = media
+        self._media_url = media_url  # (instance_id, media_id) -> download URL
 
     # --- calls ----------------------------------------------------------------------
 
@@ -51,16 +68,80 @@ class MessagingService:
         mentions: Sequence[str] = (),
     ) -> dict[str, Any]:
         """Send ``text``; returns the message object (also published as ``message.any``)."""
+        return await self._send(
+            instance_id,
+            lambda engine: engine.send_text(chat_id, text, reply_to=reply_to, mentions=mentions),
+        )
+
+    async def send_content(
+        self,
+        instance_id: str,
+        chat_id: str,
+        content: Content,
+        *,
+        reply_to: MessageKey | None = None,
+        mentions: Sequence[str] = (),
+    ) -> dict[str, Any]:
+        """Send media, a location, a poll, cards, a list or an event invitation."""
+        return await self._send(
+            instance_id,
+            lambda engine: engine.send_message(
+                chat_id, content, reply_to=reply_to, mentions=mentions
+            ),
+        )
+
+    async def vote(
+        self, instance_id: str, poll_key: MessageKey, votes: Sequence[str | int]
+    ) -> dict[str, Any]:
+        """Vote on a poll by option names or 0-based indexes; ``[]`` retracts the vote."""
+        stored = await self._messages.get(instance_id, poll_key)
+        if stored is None or not isinstance(stored.content, Poll):
+            raise NotFoundError(f"No poll {poll_key.serialized} in this session")
+        selected = _poll_options(stored.content, votes)
+        _, engine = await self._sessions.working_engine_session(instance_id)
+        await engine.vote_poll(poll_key, selected)
+        return {"success": True, "pollId": poll_key.serialized, "selectedOptions": selected}
+
+    async def post_status(
+        self, instance_id: str, content: Content, *, recipients: Sequence[str] = ()
+    ) -> dict[str, Any]:
+        """Post a 24-hour status to ``recipients`` (default: the account's contacts);
+        returns it (``id`` starts ``true_status@broadcast_``)."""
+        return await self._send(
+            instance_id, lambda engine: engine.post_status(content, recipients=recipients)
+        )
+
+    async def stored_message(self, instance_id: str, key: MessageKey) -> dict[str, Any]:
+        """A stored message's object, as events carry it."""
+        message = await self._messages.get(instance_id, key)
+        if message is None:
+            raise NotFoundError(f"No message {key.serialized} in this session")
+        return payloads.message(message, media_url=self._url(instance_id, message))
+
+    def _url(self, instance_id: str, message: Message) -> str | None:
+        return self._media_url(instance_id, message.media_id) if message.media_id else None
+
+    async def delete_status(self, instance_id: str, key: MessageKey) -> None:
+        if key.chat_id != STATUS_BROADCAST or not key.from_me:
+            raise InvalidParamError(
+                "Invalid parameter id: a status id looks like true_status@broadcast_<ID>",
+                param="id",
+            )
+        _, engine = await self._sessions.working_engine_session(instance_id)
+        await engine.delete_status(key)
+
+    async def _send(
+        self, instance_id: str, call: Callable[[EngineSession], Awaitable[Message]]
+    ) -> dict[str, Any]:
+        """Run an engine send and record the message before any receipt for it."""
         async with self._sessions.exclusive(instance_id):
             session, engine = await self._sessions.working_engine_session(instance_id)
-            message = await engine.send_text(chat_id, text, reply_to=reply_to, mentions=mentions)
+            message = await call(engine)
             # The engine returns once WhatsApp's server took the message: that is the
             # SERVER receipt, announced like the DEVICE and READ ones that follow.
             server_ack = AckChanged(key=message.key, ack=message.ack)
-            await self._record(
-                session, message, [("message.ack", payloads.ack(server_ack, me_id=_me_id(session)))]
-            )
-        return payloads.message(message)
+            ack = ("message.ack", payloads.ack(server_ack, me_id=_me_id(session)))
+            return await self._record(session, message, [ack])
 
     async def mark_seen(
         self,
@@ -131,15 +212,34 @@ class MessagingService:
                 await self._pipeline.publish(
                     session, [("presence.update", payloads.presence(event))]
                 )
+            case PollVoteReceived():
+                payload = payloads.poll_vote(event, me_id=_me_id(session))
+                await self._pipeline.publish(session, [("poll.vote", payload)])
+            case PollVoteFailed():
+                payload = payloads.poll_vote_failed(event)
+                await self._pipeline.publish(session, [("poll.vote.failed", payload)])
+            case EventResponseReceived():
+                payload = payloads.event_response(event)
+                await self._pipeline.publish(session, [("event.response", payload)])
+            case EventResponseFailed():
+                payload = payloads.event_response_failed(event)
+                await self._pipeline.publish(session, [("event.response.failed", payload)])
 
     async def _record(
         self,
         session: Session,
         message: Message,
         more: Sequence[tuple[str, dict[str, Any]]] = (),
-    ) -> None:
-        """Store a message and publish it: ``message.any`` always, ``message`` if received."""
-        payload = payloads.message(message)
+    ) -> dict[str, Any]:
+        """Store a message (its media in the media store) and publish it: ``message.any``
+        always, ``message`` when received. Returns its message object."""
+        blob = media_of(message.content)
+        if blob is not None and message.media_id is None:
+            stored = await self._media.save(
+                session.instance_id, blob.data, blob.mimetype, blob.filename
+            )
+            message = dataclasses.replace(message, media_id=stored.id)
+        payload = payloads.message(message, media_url=self._url(session.instance_id, message))
         events = [("message.any", payload), *more]
         if not message.key.from_me:
             events.insert(0, ("message", payload))
@@ -148,6 +248,34 @@ class MessagingService:
             await self._messages.save(conn, session.instance_id, message)
 
         await self._pipeline.publish(session, events, write=write)
+        return payload
+
+
+def _poll_options(poll: Poll, votes: Sequence[str | int]) -> list[str]:
+    """Option names from names or 0-based indexes, checked against the poll."""
+    selected: list[str] = []
+    for vote in votes:
+        if isinstance(vote, str) and vote in poll.options:
+            name = vote  # an option's own name wins over reading it as an index
+        elif isinstance(vote, int) or vote.isdigit():
+            index = int(vote)
+            if not 0 <= index < len(poll.options):
+                raise InvalidParamError(
+                    f"Invalid parameter votes: the poll has options 0 to {len(poll.options) - 1}",
+                    param="votes",
+                )
+            name = poll.options[index]
+        else:
+            raise InvalidParamError(
+                f"Invalid parameter votes: {vote!r} is not an option of the poll", param="votes"
+            )
+        if name not in selected:
+            selected.append(name)
+    if len(selected) > 1 and not poll.multiple_answers:
+        raise InvalidParamError(
+            "Invalid parameter votes: this poll allows one answer", param="votes"
+        )
+    return selected
 
 
 def _me_id(session: Session) -> str | None:

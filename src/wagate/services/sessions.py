@@ -85,8 +85,13 @@ class SessionService:
         self._default_engine = default_engine
         self._publish = publish
         self._forward: Forward = _ignore
+        self._on_delete: list[Callable[[str], Awaitable[None]]] = []
         self._runtimes: dict[str, _Runtime] = {}
         self._locks: dict[str, asyncio.Lock] = {}
+
+    def on_delete(self, cleanup: Callable[[str], Awaitable[None]]) -> None:
+        """Also run ``cleanup(instance_id)`` when a session is deleted (its media files)."""
+        self._on_delete.append(cleanup)
 
     def forward_engine_events(self, handler: Forward) -> None:
         """Where engine events other than login and logout go (messaging), in order."""
@@ -220,6 +225,8 @@ class SessionService:
             await self._drop_runtime(instance_id)
             await self._engine_call(self._engines[session.engine].forget(instance_id))
             await self._sessions.delete(instance_id)
+            for cleanup in self._on_delete:
+                await cleanup(instance_id)
         self._locks.pop(instance_id, None)
 
     # --- login --------------------------------------------------------------------

@@ -7,9 +7,10 @@ virtual contact) change the state right away and queue their event on that task;
 return once the sink has handled it, unless they are called from inside the sink itself
 (or the session is offline: then network events wait in its mailbox).
 
-Messaging calls (``send_text``, ``react``...) return at once and queue their effect on
-the network (delivery to the partner, acks) on the same task, after what was queued
-before; see :mod:`wagate.engines.sandbox.network`.
+Messaging calls (``send_text``, ``send_message``, ``vote_poll``, ``post_status``,
+``react``...) return at once and queue their effect on the network (delivery to the
+partner, acks) on the same task, after what was queued before; see
+:mod:`wagate.engines.sandbox.network`.
 """
 
 from __future__ import annotations
@@ -27,12 +28,32 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from wagate.domain.content import (
+    Audio,
+    Contacts,
+    Content,
+    Document,
+    EventInvite,
+    EventResponse,
+    Image,
+    LinkPreview,
+    ListMessage,
+    Location,
+    Poll,
+    StatusText,
+    Video,
+    kind_of,
+)
 from wagate.domain.events import (
     ConnectionFailed,
     EngineEvent,
+    EventResponseFailed,
+    EventResponseReceived,
     LoggedIn,
     LoggedOut,
     MessageSeen,
+    PollVoteFailed,
+    PollVoteReceived,
     PresenceChanged,
     QrCodeChanged,
     ReactionReceived,
@@ -41,7 +62,13 @@ from wagate.domain.ids import normalize_phone
 from wagate.domain.messages import Ack, Message, MessageKey, Presence
 from wagate.domain.models import Me
 from wagate.engines.base import DeviceStore, Engine, EngineSession, EventSink
-from wagate.engines.sandbox.network import Delivery, SandboxNetwork, VirtualPhone
+from wagate.engines.sandbox.network import (
+    STATUS_CHAT,
+    Delivery,
+    KeptMessage,
+    SandboxNetwork,
+    VirtualPhone,
+)
 from wagate.errors import InvalidParamError, InvalidSessionStatusError, SessionNotReadyError
 
 logger = logging.getLogger(__name__)
@@ -60,6 +87,14 @@ UNLINKED_REASON = "The linked device was removed on the phone"
 NOT_CONNECTED = "The session is not connected"
 CHAT_PRESENCES = (Presence.COMPOSING, Presence.RECORDING, Presence.PAUSED)
 OWN_PRESENCES = (Presence.AVAILABLE, Presence.UNAVAILABLE)
+NOT_OWN_STATUS = "The message is not one of this account's statuses"
+NOT_A_STATUS = "A status is a text, an image, a voice note or a video"
+NO_SUCH_POLL = "No poll with this id in this chat"
+NO_SUCH_EVENT = "No event invitation with this id was sent to this contact"
+SINGLE_ANSWER = "This poll takes a single answer"
+DUPLICATE_OPTIONS = "A poll's options must be different"
+VOTE_UNDECRYPTABLE = "The vote could not be decrypted"
+RESPONSE_UNDECRYPTABLE = "The response could not be decrypted"
 
 
 def new_qr_value() -> str:
@@ -90,6 +125,48 @@ def new_message_id() -> str:
 
 def _now() -> int:
     return int(time.time())
+
+
+def body_of(content: Content | None, text: str = "") -> str:
+    """The text WhatsApp shows for a message with this content (``text`` when none)."""
+    match content:
+        case None:
+            return text
+        case Image(caption=caption) | Video(caption=caption) | Document(caption=caption):
+            return caption
+        case Poll(name=name) | EventInvite(name=name):
+            return name
+        case Location(name=name):
+            return name or ""
+        case LinkPreview(text=body) | StatusText(text=body):
+            return body
+        case ListMessage(description=description):
+            return description
+        case Contacts(cards=cards):
+            return ", ".join(card.display_name for card in cards)
+        case Audio():
+            return ""
+
+
+def _check_content(content: Content | None) -> None:
+    """Refuse what the network could not route later (a poll's options name votes)."""
+    if isinstance(content, Poll) and len(set(content.options)) != len(content.options):
+        raise InvalidParamError(DUPLICATE_OPTIONS, options=list(content.options))
+
+
+def _choose(kept: KeptMessage, selected: Sequence[str]) -> tuple[str, ...]:
+    """The options a vote selects, in the poll's order (``()`` retracts the vote)."""
+    poll = kept.content
+    if not isinstance(poll, Poll):  # pragma: no cover - the network only keeps polls here
+        raise InvalidParamError(NO_SUCH_POLL, poll=kept.key.id)
+    names = [selected] if isinstance(selected, str) else list(selected)
+    for name in names:
+        if name not in poll.options:
+            raise InvalidParamError(f"The poll has no option {name!r}", option=name)
+    chosen = tuple(option for option in poll.options if option in names)
+    if len(chosen) > 1 and not poll.multiple_answers:
+        raise InvalidParamError(SINGLE_ANSWER, selected=list(chosen))
+    return chosen
 
 
 def _seen_from_partner(key: MessageKey, partner_chat_id: str) -> MessageKey:
@@ -293,6 +370,33 @@ class SandboxSession(EngineSession):
         we then see ``AckChanged`` DEVICE. Groups, newsletters, unknown lids and our own
         chat keep it at SERVER.
         """
+        return self._send(chat_id, text, None, reply_to, mentions)
+
+    async def send_message(
+        self,
+        chat_id: str,
+        content: Content,
+        *,
+        reply_to: MessageKey | None = None,
+        mentions: Sequence[str] = (),
+    ) -> Message:
+        """Send any kind of message; delivered like :meth:`send_text`.
+
+        ``body`` is the text WhatsApp shows (a caption, a poll's name...); the
+        recipient's copy carries the same ``content`` (media bytes included). Polls and
+        event invitations are remembered for the votes and answers to come.
+        """
+        _check_content(content)
+        return self._send(chat_id, body_of(content), content, reply_to, mentions)
+
+    def _send(
+        self,
+        chat_id: str,
+        body: str,
+        content: Content | None,
+        reply_to: MessageKey | None,
+        mentions: Sequence[str],
+    ) -> Message:
         own = self._own_phone()
         target = self._network.resolve(chat_id)
         message = Message(
@@ -300,16 +404,121 @@ class SandboxSession(EngineSession):
             timestamp=_now(),
             sender=own.chat_id,
             recipient=chat_id,
-            body=text,
+            body=body,
             ack=Ack.SERVER,
             reply_to=reply_to.serialized if reply_to is not None else None,
             mentions=tuple(mentions),
             push_name=own.push_name,
             source="api",
+            content=content,
         )
+        if isinstance(content, Poll | EventInvite):
+            self._network.keep(own.phone, target, message.key, content)
         if target is not None and target != own.phone:
-            self._schedule(lambda: self._route_text(own, target, message, reply_to))
+            self._schedule(lambda: self._route(own, target, message, reply_to))
         return message
+
+    async def vote_poll(self, poll: MessageKey, selected: Sequence[str]) -> Message:
+        """Vote on a poll of one of our chats (``poll`` as we name it) with option names.
+
+        Every other device in the chat (the partner's sessions, our other sessions;
+        queued while offline) gets ``PollVoteReceived`` with the poll as it names it and
+        the whole current choice, in the poll's order (``[]`` retracts). Returns the vote
+        as WhatsApp models it: our own message in the poll's chat, ``body`` ``""``,
+        ``content`` ``None``, ack SERVER (votes get no acks here).
+        """
+        own = self._own_phone()
+        network = self._network
+        kept = network.poll(poll.id)
+        if kept is None or not kept.named_by(own.phone, poll, network):
+            raise InvalidParamError(NO_SUCH_POLL, poll=poll.serialized)
+        choice = _choose(kept, selected)
+        now = _now()
+        vote = Message(
+            key=MessageKey(chat_id=poll.chat_id, id=new_message_id(), from_me=True),
+            timestamp=now,
+            sender=own.chat_id,
+            recipient=poll.chat_id,
+            body="",
+            ack=Ack.SERVER,
+            push_name=own.push_name,
+            source="api",
+        )
+        instance_id = self.instance_id
+
+        def job() -> None:
+            for party in kept.parties():
+                event = PollVoteReceived(
+                    poll=kept.key_for(party, network),
+                    voter=own.chat_id,
+                    selected=choice,
+                    timestamp=now,
+                )
+                network.deliver(party, event, exclude=instance_id)
+
+        self._schedule(job)
+        return vote
+
+    async def post_status(self, content: Content, *, recipients: Sequence[str] = ()) -> Message:
+        """Post a status: a text, an image, a voice note or a video.
+
+        Returned with the key ``status@broadcast``/<id>/from_me. The sessions of the
+        ``recipients`` (chat ids; by default every account we have a chat with) get it
+        as ``MessageSeen`` (queued while offline), from_me false with ``participant`` =
+        us; our other sessions see it as sent. Recipients that name no account (groups,
+        unknown lids, ourselves) are skipped.
+        """
+        own = self._own_phone()
+        if not isinstance(content, StatusText | Image | Audio | Video):
+            raise InvalidParamError(NOT_A_STATUS, kind=kind_of(content))
+        network = self._network
+        if recipients:
+            resolved = {network.resolve(chat_id) for chat_id in recipients}
+            audience = sorted(p for p in resolved if p is not None and p != own.phone)
+        else:
+            audience = sorted(network.chats_of(own.phone))
+        status = Message(
+            key=MessageKey(chat_id=STATUS_CHAT, id=new_message_id(), from_me=True),
+            timestamp=_now(),
+            sender=own.chat_id,
+            recipient=STATUS_CHAT,
+            body=body_of(content),
+            ack=Ack.SERVER,
+            push_name=own.push_name,
+            source="api",
+            content=content,
+        )
+        network.add_status(own.phone, status.key.id)
+        seen = replace(
+            status,
+            key=replace(status.key, from_me=False),
+            ack=Ack.DEVICE,
+            participant=own.chat_id,
+            source="app",
+        )
+        instance_id = self.instance_id
+
+        def job() -> None:
+            if status.key.id not in network.statuses(own.phone):
+                return  # deleted before it went out
+            network.deliver(
+                own.phone, MessageSeen(message=replace(status, source="app")), exclude=instance_id
+            )
+            for partner in audience:
+                network.deliver(partner, MessageSeen(message=seen))
+
+        self._schedule(job)
+        return status
+
+    async def delete_status(self, key: MessageKey) -> None:
+        """Forget one of our statuses (recipients are not told yet)."""
+        own = self._own_phone()
+        if (
+            key.chat_id != STATUS_CHAT
+            or not key.from_me
+            or not self._network.remove_status(own.phone, key.id)
+        ):
+            raise InvalidParamError(NOT_OWN_STATUS, id=key.serialized)
 
     async def mark_seen(
         self, chat_id: str, keys: Sequence[MessageKey], *, participant: str | None = None
@@ -402,7 +611,7 @@ class SandboxSession(EngineSession):
             raise SessionNotReadyError(NOT_CONNECTED)
         return self._network.phone(me.id.partition("@")[0])
 
-    def _route_text(
+    def _route(
         self, own: VirtualPhone, target: str, message: Message, reply_to: MessageKey | None
     ) -> None:
         """On the worker: hand a sent message to the network."""
@@ -426,6 +635,7 @@ class SandboxSession(EngineSession):
             mentions=message.mentions,
             push_name=own.push_name,
             source="app",
+            content=message.content,
         )
         message_id = entry.key.id
         network.deliver(
@@ -753,18 +963,24 @@ class SandboxEngine(Engine):
         self,
         instance_id: str,
         from_phone: str,
-        body: str,
+        body: str | None = None,
         *,
+        content: Content | None = None,
         reply_to: str | None = None,
         push_name: str | None = None,
         mentions: Sequence[str] = (),
     ) -> Message:
-        """The virtual contact ``from_phone`` sends the session a text.
+        """The virtual contact ``from_phone`` sends the session a text, or any other
+        ``content`` (media, a location, a poll...; ``body`` then defaults to the text
+        WhatsApp shows for it: a caption, a poll's name...).
 
         ``reply_to`` is the serialized id of the quoted message as the session names it
         (``true_<contact>@c.us_<ID>`` for one the session sent). ``push_name`` renames the
         contact. Returns the message as the session receives it (``MessageSeen``).
         """
+        if body is None and content is None:
+            raise InvalidParamError("A message needs a body or a content")
+        _check_content(content)
         account = self._linked_account(instance_id)
         contact = self._contact(from_phone, push_name)
         if reply_to is not None:
@@ -778,18 +994,18 @@ class SandboxEngine(Engine):
             timestamp=_now(),
             sender=contact.chat_id,
             recipient=account.chat_id,
-            body=body,
+            body=body_of(content) if body is None else body,
             ack=Ack.DEVICE,
             reply_to=reply_to,
             mentions=tuple(mentions),
             push_name=contact.push_name,
             source="app",
+            content=content,
         )
-        self._network.record(
-            contact.phone,
-            account.phone,
-            MessageKey(chat_id=account.chat_id, id=message_id, from_me=True),
-        )
+        authored = MessageKey(chat_id=account.chat_id, id=message_id, from_me=True)
+        self._network.record(contact.phone, account.phone, authored)
+        if isinstance(content, Poll | EventInvite):
+            self._network.keep(contact.phone, account.phone, authored, content)
         await _wait(self._network.deliver(account.phone, MessageSeen(message=message)))
         return message
 
@@ -811,6 +1027,70 @@ class SandboxEngine(Engine):
         )
         await _wait(self._network.deliver(account.phone, event))
         return reaction_id
+
+    async def contact_vote(
+        self, instance_id: str, from_phone: str, poll: MessageKey, selected: Sequence[str]
+    ) -> None:
+        """The virtual contact votes on a poll of its chat with the session (``poll`` as
+        the session names it; option names, ``[]`` retracts): the session gets
+        ``PollVoteReceived``."""
+        account = self._linked_account(instance_id)
+        contact = self._contact(from_phone)
+        kept = self._poll_in_chat(account, contact, poll)
+        event = PollVoteReceived(
+            poll=kept.key_for(account.phone, self._network),
+            voter=contact.chat_id,
+            selected=_choose(kept, selected),
+            timestamp=_now(),
+        )
+        await _wait(self._network.deliver(account.phone, event))
+
+    async def contact_vote_undecryptable(
+        self, instance_id: str, from_phone: str, poll: MessageKey
+    ) -> None:
+        """A vote of the virtual contact that the session cannot read: ``PollVoteFailed``."""
+        account = self._linked_account(instance_id)
+        contact = self._contact(from_phone)
+        kept = self._poll_in_chat(account, contact, poll)
+        event = PollVoteFailed(
+            poll=kept.key_for(account.phone, self._network),
+            voter=contact.chat_id,
+            reason=VOTE_UNDECRYPTABLE,
+            timestamp=_now(),
+        )
+        await _wait(self._network.deliver(account.phone, event))
+
+    async def contact_event_response(
+        self, instance_id: str, from_phone: str, event: MessageKey, response: EventResponse
+    ) -> None:
+        """The virtual contact answers an event invitation the session sent it (``event``
+        as the session names it): the session gets ``EventResponseReceived``."""
+        account = self._linked_account(instance_id)
+        contact = self._contact(from_phone)
+        kept = self._invite_to(account, contact, event)
+        answer = EventResponseReceived(
+            event=kept.key,
+            responder=contact.chat_id,
+            response=EventResponse(response),
+            timestamp=_now(),
+        )
+        await _wait(self._network.deliver(account.phone, answer))
+
+    async def contact_event_response_undecryptable(
+        self, instance_id: str, from_phone: str, event: MessageKey
+    ) -> None:
+        """An answer of the virtual contact that the session cannot read:
+        ``EventResponseFailed``."""
+        account = self._linked_account(instance_id)
+        contact = self._contact(from_phone)
+        kept = self._invite_to(account, contact, event)
+        failure = EventResponseFailed(
+            event=kept.key,
+            responder=contact.chat_id,
+            reason=RESPONSE_UNDECRYPTABLE,
+            timestamp=_now(),
+        )
+        await _wait(self._network.deliver(account.phone, failure))
 
     async def contact_mark_seen(
         self, instance_id: str, from_phone: str, keys: Sequence[MessageKey] | None = None
@@ -865,6 +1145,35 @@ class SandboxEngine(Engine):
                 phone=number,
             )
         return self._network.phone(number, push_name)
+
+    def _poll_in_chat(
+        self, account: VirtualPhone, contact: VirtualPhone, poll: MessageKey
+    ) -> KeptMessage:
+        """The poll ``poll`` names, in the chat of the session and the contact."""
+        self._require_chat_with(contact, poll)
+        kept = self._network.poll(poll.id)
+        if (
+            kept is None
+            or contact.phone not in kept.parties()
+            or not kept.named_by(account.phone, poll, self._network)
+        ):
+            raise InvalidParamError(NO_SUCH_POLL, poll=poll.serialized)
+        return kept
+
+    def _invite_to(
+        self, account: VirtualPhone, contact: VirtualPhone, event: MessageKey
+    ) -> KeptMessage:
+        """The event invitation the session sent the contact that ``event`` names."""
+        self._require_chat_with(contact, event)
+        kept = self._network.event_invite(event.id)
+        if (
+            kept is None
+            or kept.author != account.phone
+            or kept.other != contact.phone
+            or not kept.named_by(account.phone, event, self._network)
+        ):
+            raise InvalidParamError(NO_SUCH_EVENT, event=event.serialized)
+        return kept
 
     def _require_chat_with(self, contact: VirtualPhone, key: MessageKey) -> None:
         if self._network.resolve(key.chat_id) != contact.phone:

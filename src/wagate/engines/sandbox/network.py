@@ -6,8 +6,11 @@ first time anything refers to them (a scan, a pairing code, an autolink, a messa
 A phone that a sandbox session is linked to is that session's account; every other
 phone is a *virtual contact* that is always online. The network routes what accounts
 send each other: events for a linked session go to its device while it is online, and
-the durable ones (messages, acks, reactions) wait in the session's mailbox while it is
-offline, to be delivered in order when it comes back.
+the durable ones (messages, acks, reactions, votes, statuses) wait in the session's
+mailbox while it is offline, to be delivered in order when it comes back.
+
+It also remembers what later messages refer to: polls (to check and route votes), event
+invitations (to check answers) and each account's statuses (so that it can delete them).
 """
 
 from __future__ import annotations
@@ -19,12 +22,15 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
+from wagate.domain.content import EventInvite, Poll
 from wagate.domain.events import AckChanged, EngineEvent, PresenceChanged
 from wagate.domain.messages import Ack, MessageKey, Presence
 from wagate.errors import InvalidParamError
 
 _LID_DIGITS = 15
 LEDGER_SIZE = 10_000  # messages remembered for acks and reads
+KEPT_SIZE = 10_000  # polls and event invitations remembered for votes and answers
+STATUS_CHAT = "status@broadcast"
 
 
 def lid_for_phone(phone: str) -> str:
@@ -99,6 +105,43 @@ class SentMessage:
     read: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class KeptMessage:
+    """A poll or an event invitation, remembered for the votes or answers to come.
+
+    ``other`` is the phone of the direct chat's other party (``None`` in a group, a
+    newsletter, an unknown lid: then only the author is in the chat as far as the
+    network knows).
+    """
+
+    author: str  # phone
+    other: str | None  # phone
+    key: MessageKey  # as the author sees it
+    content: Poll | EventInvite
+
+    def parties(self) -> list[str]:
+        """The phones in the chat: the author, then the other party (if known)."""
+        if self.other is None or self.other == self.author:
+            return [self.author]
+        return [self.author, self.other]
+
+    def key_for(self, phone: str, network: SandboxNetwork) -> MessageKey:
+        """The message's key as ``phone`` (one of :meth:`parties`) names it."""
+        if phone == self.author:
+            return self.key
+        return MessageKey(chat_id=network.phone(self.author).chat_id, id=self.key.id, from_me=False)
+
+    def named_by(self, phone: str, key: MessageKey, network: SandboxNetwork) -> bool:
+        """``phone`` is in the chat and ``key`` names this message as ``phone`` sees it."""
+        if key.id != self.key.id or key.from_me != (phone == self.author):
+            return False
+        if phone == self.author:
+            if self.other is None:
+                return key.chat_id == self.key.chat_id
+            return network.resolve(key.chat_id) == self.other
+        return phone == self.other and network.resolve(key.chat_id) == self.author
+
+
 @dataclass(slots=True)
 class _PresenceState:
     presence: Presence
@@ -112,6 +155,7 @@ class _Account:
     chats: set[str] = field(default_factory=set)  # phones it exchanged messages with
     presence: _PresenceState | None = None
     starred: set[MessageKey] = field(default_factory=set)
+    statuses: set[str] = field(default_factory=set)  # ids of the statuses it posted
 
 
 class SandboxNetwork:
@@ -124,6 +168,8 @@ class SandboxNetwork:
         self._mailboxes: dict[str, deque[Delivery]] = {}  # instance id → waiting events
         self._accounts: dict[str, _Account] = {}
         self._ledger: OrderedDict[str, SentMessage] = OrderedDict()
+        self._kept: OrderedDict[str, KeptMessage] = OrderedDict()
+        self._status_authors: dict[str, str] = {}  # status id → phone
 
     # --- phones -----------------------------------------------------------------------
 
@@ -350,3 +396,46 @@ class SandboxNetwork:
     def starred(self, phone: str) -> set[MessageKey]:
         """The keys of the messages the account starred."""
         return set(self._account(phone).starred)
+
+    # --- polls, event invitations, statuses ----------------------------------------------
+
+    def keep(
+        self, author: str, other: str | None, key: MessageKey, content: Poll | EventInvite
+    ) -> KeptMessage:
+        """Remember a poll or an event invitation ``author`` sent (``key`` as it sees it)."""
+        kept = KeptMessage(author=author, other=other, key=key, content=content)
+        self._kept[key.id] = kept
+        while len(self._kept) > KEPT_SIZE:
+            self._kept.popitem(last=False)
+        return kept
+
+    def poll(self, message_id: str) -> KeptMessage | None:
+        """The poll with this message id, if the network remembers it."""
+        kept = self._kept.get(message_id)
+        return kept if kept is not None and isinstance(kept.content, Poll) else None
+
+    def event_invite(self, message_id: str) -> KeptMessage | None:
+        """The event invitation with this message id, if the network remembers it."""
+        kept = self._kept.get(message_id)
+        return kept if kept is not None and isinstance(kept.content, EventInvite) else None
+
+    def add_status(self, phone: str, status_id: str) -> None:
+        self._account(phone).statuses.add(status_id)
+        self._status_authors[status_id] = phone
+
+    def status_author(self, status_id: str) -> str | None:
+        """The phone that posted this status (while it exists)."""
+        return self._status_authors.get(status_id)
+
+    def statuses(self, phone: str) -> set[str]:
+        """The ids of the statuses the account posted and has not deleted."""
+        return set(self._account(phone).statuses)
+
+    def remove_status(self, phone: str, status_id: str) -> bool:
+        """Forget one of the account's statuses; ``False`` when it has no such status."""
+        statuses = self._account(phone).statuses
+        if status_id not in statuses:
+            return False
+        statuses.discard(status_id)
+        self._status_authors.pop(status_id, None)
+        return True

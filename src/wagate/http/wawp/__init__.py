@@ -5,7 +5,18 @@ from __future__ import annotations
 from fastapi import APIRouter
 from pydantic import BaseModel
 
-from wagate.http.wawp import auth, presence, sandbox, send, sessions, webhooks
+from wagate.http.wawp import (
+    auth,
+    media,
+    presence,
+    sandbox,
+    send,
+    send_kinds,
+    send_media,
+    sessions,
+    status,
+    webhooks,
+)
 
 PREFIX = "/wp-json/awp/v1"
 
@@ -15,6 +26,10 @@ def routers(*, sandbox_enabled: bool) -> list[APIRouter]:
         sessions.router,
         auth.router,
         send.router,
+        send_media.router,
+        send_kinds.router,
+        status.router,
+        media.router,
         presence.router,
         webhooks.router,
     ]

@@ -25,6 +25,8 @@ PRESENCES: dict[str, Presence] = {
     "recording": Presence.RECORDING,
     "paused": Presence.PAUSED,
 }
+
+
 def _lower(value: Any) -> Any:
     return value.strip().lower() if isinstance(value, str) else value
 

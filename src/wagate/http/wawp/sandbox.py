@@ -6,11 +6,11 @@ from typing import Any
 
 from pydantic import Field, field_validator
 
+from wagate.domain.content import EventResponse
 from wagate.domain.ids import normalize_phone
-from wagate.errors import NotSupportedError
-from wagate.events import payloads
+from wagate.errors import InvalidParamError, NotSupportedError
 from wagate.http.deps import Call, WawpRouter
-from wagate.http.params import InstanceParams
+from wagate.http.params import Bool, InstanceParams, StrList
 from wagate.http.wawp.fields import (
     MessageId,
     MessageIdList,
@@ -19,6 +19,7 @@ from wagate.http.wawp.fields import (
     message_key,
 )
 from wagate.http.wawp.render import SessionOut, session_view
+from wagate.http.wawp.send_media import FileParam
 from wagate.services.container import Services
 from wagate.services.messaging import MAX_TEXT_LENGTH
 from wagate.services.sandbox import SandboxControl
@@ -46,7 +47,10 @@ class ContactMessageParams(InstanceParams):
     from_: Phone = Field(
         alias="from", description="Number of the virtual contact that writes, e.g. 15550002222."
     )
-    message: str = Field(min_length=1, max_length=MAX_TEXT_LENGTH, description="The text.")
+    message: str = Field("", max_length=MAX_TEXT_LENGTH, description="The text or caption.")
+    file: FileParam | None = Field(
+        None, description="Media it sends: `{url}` or `{data}`, with `filename`, `mimetype`."
+    )
     reply_to: OptionalMessageId = Field(None, description="Id of the message it quotes.")
     push_name: str | None = Field(None, max_length=100, description="The contact's name.")
 
@@ -122,12 +126,70 @@ async def unlink(call: Call[InstanceParams]) -> dict[str, Any]:
     errors=[409, 422],
 )
 async def contact_message(call: Call[ContactMessageParams]) -> dict[str, Any]:
-    """Deliver an inbound text from the virtual contact `from`; returns it as received."""
+    """Deliver an inbound message (text, or media with `file`) from the virtual contact
+    `from`; returns it as the session received it."""
     p = call.params
-    message = await _control(call.services).contact_message(
-        call.session, p.from_, p.message, reply_to=p.reply_to, push_name=p.push_name
+    content = None
+    if p.file is not None:
+        content = await call.services.media.any_content(
+            p.file.source(), caption=p.message, route="sandbox/message"
+        )
+    elif not p.message:
+        raise InvalidParamError("Invalid parameter message: give a text or a file", param="message")
+    return await _control(call.services).contact_message(
+        call.session,
+        p.from_,
+        p.message,
+        reply_to=p.reply_to,
+        push_name=p.push_name,
+        content=content,
     )
-    return payloads.message(message)
+
+
+class ContactVoteParams(InstanceParams):
+    from_: Phone = Field(alias="from", description="Number of the virtual contact that votes.")
+    messageId: MessageId = Field(description="The poll, as the session names it.")
+    votes: StrList = Field(default_factory=list, description="Option names; `[]` retracts.")
+    undecryptable: Bool = Field(False, description="Deliver a vote that cannot be read.")
+
+
+class ContactEventResponseParams(InstanceParams):
+    from_: Phone = Field(alias="from", description="Number of the virtual contact that answers.")
+    messageId: MessageId = Field(description="The event, as the session names it.")
+    response: EventResponse = Field(EventResponse.GOING, description="GOING, NOT_GOING or MAYBE.")
+    undecryptable: Bool = Field(False, description="Deliver an answer that cannot be read.")
+
+
+@router.wawp(
+    "/sandbox/vote",
+    ContactVoteParams,
+    methods=["POST"],
+    summary="A virtual contact votes on a poll",
+    errors=[409, 422],
+)
+async def contact_vote(call: Call[ContactVoteParams]) -> dict[str, Any]:
+    """The session gets `poll.vote` (or `poll.vote.failed` with `undecryptable`)."""
+    p = call.params
+    await _control(call.services).contact_vote(
+        call.session, p.from_, message_key(p.messageId), p.votes, undecryptable=p.undecryptable
+    )
+    return {"success": True}
+
+
+@router.wawp(
+    "/sandbox/event-response",
+    ContactEventResponseParams,
+    methods=["POST"],
+    summary="A virtual contact answers an event",
+    errors=[409, 422],
+)
+async def contact_event_response(call: Call[ContactEventResponseParams]) -> dict[str, Any]:
+    """The session gets `event.response` (or `event.response.failed`)."""
+    p = call.params
+    await _control(call.services).contact_event_response(
+        call.session, p.from_, message_key(p.messageId), p.response, undecryptable=p.undecryptable
+    )
+    return {"success": True}
 
 
 @router.wawp(

@@ -9,6 +9,8 @@ from sqlalchemy import and_, case, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from wagate.domain.clock import now_ms
+from wagate.domain.content import kind_of
+from wagate.domain.content_json import content_from_json, content_to_json
 from wagate.domain.messages import Ack, Message, MessageKey
 from wagate.store.repositories.upsert import upsert
 from wagate.store.schema import messages
@@ -27,6 +29,8 @@ def _to_message(row: Any) -> Message:
         mentions=tuple(row.mentions or ()),
         push_name=row.push_name,
         source=row.source,
+        content=content_from_json(row.content),
+        media_id=row.media_id,
     )
 
 
@@ -49,7 +53,10 @@ class MessageRepository:
             "sender": message.sender,
             "recipient": message.recipient,
             "participant": message.participant,
+            "kind": kind_of(message.content),
             "body": message.body,
+            "content": content_to_json(message.content),
+            "media_id": message.media_id,
             "ack": int(message.ack),
             "reply_to": message.reply_to,
             "mentions": list(message.mentions),
