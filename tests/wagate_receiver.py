@@ -74,9 +74,8 @@ class Receiver:
 
 
 @asynccontextmanager
-async def running_receiver() -> AsyncIterator[Receiver]:
-    recorder = Receiver()
-    app = Starlette(routes=[Route("/hook", recorder.handle, methods=["POST"])])
+async def running_app(app: Any) -> AsyncIterator[str]:
+    """Serve ``app`` with uvicorn on a free local port; yields its base URL."""
     config = uvicorn.Config(
         app,
         host="127.0.0.1",
@@ -95,11 +94,34 @@ async def running_receiver() -> AsyncIterator[Receiver]:
                     task.result()  # raise why it did not start
                 await asyncio.sleep(0.01)
         port = server.servers[0].sockets[0].getsockname()[1]
-        recorder.url = f"http://127.0.0.1:{port}/hook"
-        yield recorder
+        yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True
         await task
+
+
+@asynccontextmanager
+async def running_receiver() -> AsyncIterator[Receiver]:
+    recorder = Receiver()
+    app = Starlette(routes=[Route("/hook", recorder.handle, methods=["POST"])])
+    async with running_app(app) as base:
+        recorder.url = f"{base}/hook"
+        yield recorder
+
+
+@asynccontextmanager
+async def running_files(files: dict[str, tuple[bytes, str]]) -> AsyncIterator[str]:
+    """Serve ``{name: (bytes, content type)}`` at ``/<name>``; anything else is 404."""
+
+    async def serve(request: Request) -> Response:
+        found = files.get(request.path_params["name"])
+        if found is None:
+            return Response("not here", status_code=404)
+        return Response(found[0], media_type=found[1])
+
+    app = Starlette(routes=[Route("/{name}", serve)])
+    async with running_app(app) as base:
+        yield base
 
 
 class ThreadedReceiver:

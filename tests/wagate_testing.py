@@ -15,6 +15,7 @@ from wagate.engines.base import Engine, EventSink
 from wagate.engines.sandbox import SandboxEngine, SandboxSession
 from wagate.services.container import Services
 from wagate.store import Database
+from wagate_receiver import Receiver
 
 ADMIN_TOKEN = "admin-token-for-tests-0000"
 API = "/wp-json/awp/v1"
@@ -86,3 +87,43 @@ def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
     values: dict[str, Any] = {"data_dir": tmp_path / "data", "admin_token": ADMIN_TOKEN}
     values.update(overrides)
     return Settings(**values)
+
+
+KEY = "hook-secret"
+
+
+async def linked_with_webhook(api: Api, receiver: Receiver, phone: str) -> dict[str, str]:
+    """A WORKING session on ``phone`` whose events go to the receiver; returns its ids."""
+    session = await api.new_session(
+        name=f"S{phone[-1]}",
+        config={
+            "metadata": {"who": phone},
+            "webhooks": [{"url": receiver.url, "hmac": {"key": KEY}}],
+        },
+    )
+    ids = {"access_token": api.tenant, "instance_id": session["instance_id"]}
+    await api.ok("POST", "sandbox/scan", phone=phone, **ids)
+    return ids
+
+
+def events_of(receiver: Receiver, instance_id: str, event: str) -> list[dict[str, Any]]:
+    return [
+        e for e in receiver.envelopes() if e["instance_id"] == instance_id and e["event"] == event
+    ]
+
+
+async def wait_event(
+    receiver: Receiver, instance_id: str, event: str, **payload: Any
+) -> dict[str, Any]:
+    """The first ``event`` of the instance whose payload has these values."""
+
+    def found(r: Receiver) -> dict[str, Any] | None:
+        for envelope in events_of(r, instance_id, event):
+            if all(envelope["payload"].get(k) == v for k, v in payload.items()):
+                return envelope
+        return None
+
+    await receiver.wait_for(lambda r: found(r) is not None)
+    result = found(receiver)
+    assert result is not None
+    return result

@@ -8,48 +8,10 @@ from typing import Any
 import pytest
 
 from wagate_receiver import Receiver
-from wagate_testing import API, Api
+from wagate_testing import API, KEY, Api, events_of, linked_with_webhook, wait_event
 
-KEY = "hook-secret"
 A_PHONE, B_PHONE = "447441429001", "447441429002"
 A_ID, B_ID = f"{A_PHONE}@c.us", f"{B_PHONE}@c.us"
-
-
-async def linked_with_webhook(api: Api, receiver: Receiver, phone: str) -> dict[str, str]:
-    """A WORKING session on ``phone`` whose events go to the receiver; returns its ids."""
-    session = await api.new_session(
-        name=f"S{phone[-1]}",
-        config={
-            "metadata": {"who": phone},
-            "webhooks": [{"url": receiver.url, "hmac": {"key": KEY}}],
-        },
-    )
-    ids = {"access_token": api.tenant, "instance_id": session["instance_id"]}
-    await api.ok("POST", "sandbox/scan", phone=phone, **ids)
-    return ids
-
-
-def events_of(receiver: Receiver, instance_id: str, event: str) -> list[dict[str, Any]]:
-    return [
-        e for e in receiver.envelopes() if e["instance_id"] == instance_id and e["event"] == event
-    ]
-
-
-async def wait_event(
-    receiver: Receiver, instance_id: str, event: str, **payload: Any
-) -> dict[str, Any]:
-    """The first ``event`` of the instance whose payload has these values."""
-
-    def found(r: Receiver) -> dict[str, Any] | None:
-        for envelope in events_of(r, instance_id, event):
-            if all(envelope["payload"].get(k) == v for k, v in payload.items()):
-                return envelope
-        return None
-
-    await receiver.wait_for(lambda r: found(r) is not None)
-    result = found(receiver)
-    assert result is not None
-    return result
 
 
 async def test_two_sessions_exchange_a_message_with_receipts(api: Api, receiver: Receiver) -> None:
