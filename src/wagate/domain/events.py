@@ -39,6 +39,13 @@ class LoggedOut:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class ConnectionLost:
+    """The connection dropped (or the engine's worker died); the engine reconnects."""
+
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ConnectionFailed:
     """The engine gave up on this session."""
 
@@ -130,6 +137,7 @@ EngineEvent = (
     QrCodeChanged
     | LoggedIn
     | LoggedOut
+    | ConnectionLost
     | ConnectionFailed
     | MessageSeen
     | AckChanged

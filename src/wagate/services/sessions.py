@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 from wagate.domain.clock import now_ms
 from wagate.domain.events import (
     ConnectionFailed,
+    ConnectionLost,
     EngineEvent,
     LoggedIn,
     LoggedOut,
@@ -425,6 +426,11 @@ class SessionService:
                 if session.status is not SessionStatus.WORKING:
                     await self._set_status(session, SessionStatus.WORKING)
                 runtime.linked.set()
+            case ConnectionLost(reason=reason):
+                # The engine reconnects by itself; LoggedIn brings the session back.
+                runtime.linked.clear()
+                if session.status is SessionStatus.WORKING:
+                    await self._set_status(session, SessionStatus.STARTING, reason)
             case LoggedOut(reason=reason) | ConnectionFailed(reason=reason):
                 self._runtimes.pop(instance_id, None)
                 await self._engine_call(runtime.engine_session.disconnect())

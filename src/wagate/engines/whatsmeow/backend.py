@@ -1,0 +1,85 @@
+"""What a worker process needs of one WhatsApp account: the seam below the worker.
+
+The worker process hosts many accounts; for each it builds a :class:`ClientBackend`
+through a :data:`BackendFactory`. The real one wraps neonize
+(:mod:`wagate.engines.whatsmeow.neonize_backend`); tests can use one built on a fake
+neonize client (:mod:`wagate.engines.whatsmeow.fake`). A backend reports everything as
+domain :data:`~wagate.domain.events.EngineEvent` values through ``emit``, which is a
+plain synchronous call that only enqueues (neonize handlers must never block or await).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from wagate.domain.content import Content
+from wagate.domain.events import EngineEvent, PresenceChanged
+from wagate.domain.messages import Message, MessageKey, Presence
+
+Emit = Callable[[EngineEvent], None]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BackendConfig:
+    """How to build one account's client inside a worker."""
+
+    instance_id: str
+    device_store: str  # a SQLite file path, or a postgres:// DSN
+    device_name: str  # shown in WhatsApp's "Linked devices"
+    media_dir: Path  # scratch space for media the client downloads
+
+
+class ClientBackend(Protocol):
+    """One WhatsApp account. Every call may raise a :class:`~wagate.errors.WagateError`
+    (``NotSupportedError`` for what the client cannot do)."""
+
+    async def connect(self) -> None:
+        """Start connecting; returns once under way. Emits ``QrCodeChanged`` until linked,
+        or ``LoggedIn`` when the device store holds a linked device."""
+
+    async def disconnect(self) -> None: ...
+
+    async def logout(self) -> None:
+        """Unlink the device and delete it from the device store."""
+
+    async def pair_phone(self, phone: str) -> str:
+        """A pairing code (``ABCD-EFGH``) for this phone number (digits)."""
+
+    async def send_text(
+        self, chat_id: str, text: str, *, reply_to: MessageKey | None, mentions: Sequence[str]
+    ) -> Message: ...
+
+    async def send_message(
+        self,
+        chat_id: str,
+        content: Content,
+        *,
+        reply_to: MessageKey | None,
+        mentions: Sequence[str],
+    ) -> Message: ...
+
+    async def mark_seen(
+        self, chat_id: str, keys: Sequence[MessageKey], *, participant: str | None
+    ) -> None: ...
+
+    async def set_chat_presence(self, chat_id: str, presence: Presence) -> None: ...
+
+    async def set_presence(self, presence: Presence) -> None: ...
+
+    async def get_presence(self, chat_id: str) -> list[PresenceChanged]: ...
+
+    async def react(self, key: MessageKey, reaction: str) -> str: ...
+
+    async def star(self, key: MessageKey, star: bool) -> None: ...
+
+    async def vote_poll(self, poll: MessageKey, selected: Sequence[str]) -> Message: ...
+
+    async def post_status(self, content: Content, *, recipients: Sequence[str]) -> Message: ...
+
+    async def delete_status(self, key: MessageKey) -> None: ...
+
+
+BackendFactory = Callable[[BackendConfig, Emit], ClientBackend]
