@@ -28,6 +28,7 @@ test: $(VENV)/.installed-test
 bench: $(VENV)/.installed-test
 	$(BIN)/python bench/send.py
 	$(BIN)/python bench/webhooks.py
+	$(BIN)/python bench/media.py
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check src tests bench

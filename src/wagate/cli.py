@@ -76,6 +76,11 @@ def _parser() -> argparse.ArgumentParser:
     migrate = commands.add_parser("migrate", parents=[common], help="apply store migrations")
     migrate.set_defaults(run=lambda s, a: _with_database(s, _migrate))
 
+    doctor = commands.add_parser(
+        "doctor", parents=[common], help="check the engine library, ffmpeg, store, WhatsApp"
+    )
+    doctor.set_defaults(run=_doctor)
+
     token = commands.add_parser("token", help="manage access tokens")
     tokens = token.add_subparsers(title="token commands", required=True)
     create = tokens.add_parser(
@@ -117,6 +122,14 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     app = create_app(settings, announce=lambda line: print(line, flush=True))
     uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level.lower())
     return 0
+
+
+def _doctor(settings: Settings, args: argparse.Namespace) -> int:
+    from wagate.doctor import report, run_checks
+
+    text, status = report(asyncio.run(run_checks(settings)))
+    print(text)
+    return status
 
 
 def _with_database(
