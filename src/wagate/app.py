@@ -21,6 +21,7 @@ from wagate.domain.events import SessionStatusChanged
 from wagate.domain.models import Session
 from wagate.engines.base import Engine
 from wagate.engines.sandbox import SandboxEngine
+from wagate.engines.whatsmeow.engine import WhatsmeowEngine
 from wagate.events import payloads
 from wagate.events.dispatcher import WebhookDispatcher
 from wagate.events.hub import EventHub
@@ -47,7 +48,14 @@ PRUNE_INTERVAL_SECONDS = 3600
 
 def default_engines(settings: Settings, database: Database) -> dict[str, Engine]:
     """The engines this server offers."""
-    engines: dict[str, Engine] = {}
+    engines: dict[str, Engine] = {
+        "whatsmeow": WhatsmeowEngine(
+            data_dir=settings.data_dir,
+            device_name=settings.device_name,
+            sessions_per_worker=settings.whatsmeow_sessions_per_worker,
+            backend=settings.whatsmeow_backend,
+        )
+    }
     if settings.sandbox_enabled:
         engines["sandbox"] = SandboxEngine(
             database.devices,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 from pathlib import Path
 from typing import Any, Literal
 
@@ -13,7 +14,7 @@ from wagate.domain.events import EVENT_NAMES
 from wagate.domain.urls import check_webhook_url
 from wagate.errors import ConfigurationError
 
-KNOWN_ENGINES = ("sandbox",)
+KNOWN_ENGINES = ("sandbox", "whatsmeow")
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 MIN_ADMIN_TOKEN_LENGTH = 16
 
@@ -65,12 +66,34 @@ class Settings(BaseSettings):
     media_retention_hours: float = Field(
         720, ge=0, description="Received media files are deleted after N hours (0: never)."
     )
+    device_name: str = Field(
+        "Chrome",
+        min_length=1,
+        max_length=50,
+        description="The name WhatsApp shows for wagate under Linked devices.",
+    )
+    whatsmeow_sessions_per_worker: int = Field(
+        50, ge=1, le=1000, description="whatsmeow sessions per engine worker process."
+    )
+    whatsmeow_backend: str = Field(
+        "wagate.engines.whatsmeow.neonize_backend:create",
+        description="module:factory of the client inside workers (tests use the fake one).",
+    )
     ffmpeg_path: str | None = Field(
         None, description="An ffmpeg binary to use instead of the bundled one."
     )
     media_workers: int = Field(
         2, ge=1, le=64, description="ffmpeg conversions that may run at the same time."
     )
+
+    @field_validator("ffmpeg_path")
+    @classmethod
+    def _ffmpeg_path(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        if not os.path.isfile(value) or not os.access(value, os.X_OK):
+            raise ValueError(f"{value} is not an executable file")
+        return value
 
     @field_validator("webhook_url")
     @classmethod

@@ -380,3 +380,46 @@ async def test_media_cannot_be_downloaded_by_another_tenant(api: Api, receiver: 
     unknown = await api.http.get(f"{API}/media/med_{'0' * 24}", params=a)
     assert unknown.status_code == 404
     assert unknown.json()["code"] == "not_found"
+
+
+async def test_details_clients_rely_on(api: Api, receiver: Receiver, files: str) -> None:
+    a, b = await pair(api, receiver)
+    # A converted voice note or video is named for what it became.
+    voice = await api.ok("POST", "sendVoice", chatId=B_ID, file={"url": f"{files}/song.mp3"}, **a)
+    assert voice["media"]["filename"] == "song.ogg"
+    video = await api.ok("POST", "sendVideo", chatId=B_ID, file={"url": f"{files}/clip.mkv"}, **a)
+    assert video["media"]["filename"] == "clip.mp4"
+    # A multipart upload works like file[data].
+    upload = await api.http.post(
+        f"{API}/sendImage",
+        data={"chatId": B_ID, **a},
+        files={"file": ("up.png", samples.png(), "image/png")},
+    )
+    assert upload.status_code == 200, upload.text
+    assert upload.json()["media"]["filename"] == "up.png"
+    # A list's rows keep their API names.
+    menu = {
+        "title": "M",
+        "description": "Choose",
+        "button": "Open",
+        "sections": [{"title": "S", "rows": [{"title": "R", "rowId": "r1"}]}],
+    }
+    listed = await api.ok("POST", "sendList", chatId=B_ID, message=menu, **a)
+    assert listed["list"]["sections"][0]["rows"][0] == {
+        "title": "R",
+        "rowId": "r1",
+        "description": "",
+    }
+    # An empty vote retracts; a bad phone in a card is a 400.
+    poll = await api.ok(
+        "POST", "sendPoll", chatId=B_ID, poll={"name": "P", "options": ["x", "y"]}, **a
+    )
+    received = await wait_event(receiver, b["instance_id"], "message", body="P")
+    retracted = await api.ok(
+        "POST", "sendPollVote", chatId=A_ID, messageId=received["payload"]["id"], votes="", **b
+    )
+    assert retracted["selectedOptions"] == []
+    assert poll["id"].startswith("true_")
+    card = [{"fullName": "Ann", "phoneNumber": "not a phone"}]
+    refused = await api.call("POST", "sendContactVcard", chatId=B_ID, contacts=card, **a)
+    assert refused.status_code == 400

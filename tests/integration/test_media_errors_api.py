@@ -108,3 +108,13 @@ async def test_sending_media_needs_a_working_session(api: Api) -> None:
         file={"data": base64.b64encode(samples.png()).decode()},
     )
     assert response.status_code == 409
+
+
+@pytest.mark.parametrize("settings", [True], indirect=True)
+async def test_a_stopped_session_answers_before_fetching(api: Api, files: str) -> None:
+    session = await api.new_session(start="false")
+    ids = {"access_token": api.tenant, "instance_id": session["instance_id"]}
+    response = await api.call(
+        "POST", "sendFile", chatId=B_ID, file={"url": f"{files}/big.bin"}, **ids
+    )
+    assert response.status_code == 409  # not 413: nothing was fetched

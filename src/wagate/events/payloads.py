@@ -18,7 +18,6 @@ from wagate.domain.content import (
     kind_of,
     media_of,
 )
-from wagate.domain.content_json import to_json
 from wagate.domain.events import (
     AckChanged,
     EventResponseFailed,
@@ -145,7 +144,24 @@ def _content_fields(content: Content | None) -> dict[str, Any]:
                 }
             }
         case ListMessage():
-            return {"list": to_json(content)}
+            return {
+                "list": {
+                    "title": content.title,
+                    "description": content.description,
+                    "footer": content.footer,
+                    "button": content.button,
+                    "sections": [
+                        {
+                            "title": section.title,
+                            "rows": [
+                                {"title": r.title, "rowId": r.row_id, "description": r.description}
+                                for r in section.rows
+                            ],
+                        }
+                        for section in content.sections
+                    ],
+                }
+            }
         case LinkPreview():
             return {
                 "linkPreview": {

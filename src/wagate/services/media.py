@@ -6,10 +6,12 @@ make thumbnails. Every refusal is a 4xx naming the problem.
 
 from __future__ import annotations
 
+import mimetypes
 from dataclasses import dataclass
+from pathlib import PurePosixPath
 
 from wagate.domain.content import Audio, Content, Document, Image, MediaBlob, Video
-from wagate.errors import InvalidParamError
+from wagate.errors import InvalidParamError, PayloadTooLargeError
 from wagate.media.fetch import MediaFetcher, decode_base64
 from wagate.media.ffmpeg import Ffmpeg
 from wagate.media.sniff import require_kind
@@ -23,6 +25,7 @@ class FileSource:
 
     url: str | None = None
     data: str | None = None
+    raw: bytes | None = None  # a multipart upload
     filename: str | None = None
     mimetype: str | None = None
 
@@ -47,7 +50,13 @@ class MediaService:
 
     async def load(self, source: FileSource, *, allowed: set[str], route: str) -> Loaded:
         """The file's bytes, checked to be one of ``allowed`` (families or types)."""
-        if source.data:
+        if source.raw is not None:
+            if len(source.raw) > self._max_bytes:
+                raise PayloadTooLargeError(
+                    f"The file is larger than {self._max_bytes} bytes", limit=self._max_bytes
+                )
+            data, filename = source.raw, source.filename
+        elif source.data:
             data = decode_base64(source.data, max_bytes=self._max_bytes)
             filename = source.filename
         elif source.url:
@@ -73,14 +82,14 @@ class MediaService:
             thumbnail=await self._ffmpeg.thumbnail(loaded.data, is_video=False),
         )
 
-    async def document(self, source: FileSource, *, caption: str, default_name: str) -> Document:
+    async def document(self, source: FileSource, *, caption: str) -> Document:
         # Any file; its declared type wins where the bytes say little (text, CSV, ZIP …).
         loaded = await self.load(source, allowed={"*"}, route="sendFile")
         return Document(
             media=MediaBlob(
                 data=loaded.data,
                 mimetype=loaded.mimetype,
-                filename=loaded.filename or default_name,
+                filename=loaded.filename or _named("document", loaded.mimetype),
             ),
             caption=caption,
         )
@@ -101,7 +110,9 @@ class MediaService:
                 param="file",
             )
         return Audio(
-            media=MediaBlob(data=data, mimetype=OPUS, filename=loaded.filename or "voice.ogg"),
+            media=MediaBlob(
+                data=data, mimetype=OPUS, filename=_renamed(loaded.filename, "voice", ".ogg")
+            ),
             voice=True,
             seconds=seconds,
             waveform=waveform,
@@ -124,7 +135,7 @@ class MediaService:
             )
         return Video(
             media=MediaBlob(
-                data=data, mimetype="video/mp4", filename=loaded.filename or "video.mp4"
+                data=data, mimetype="video/mp4", filename=_renamed(loaded.filename, "video", ".mp4")
             ),
             caption=caption,
             note=as_note,
@@ -164,3 +175,16 @@ class MediaService:
                 height=probe.height,
             )
         return Document(media=blob, caption=caption)
+
+
+def _named(stem: str, mimetype: str) -> str:
+    """A file name for a file that came without one: ``document.pdf``, ``document.csv``."""
+    extension = mimetypes.guess_extension(mimetype.split(";", 1)[0].strip()) or ""
+    return f"{stem}{extension}"
+
+
+def _renamed(filename: str | None, stem: str, extension: str) -> str:
+    """The name of a converted file: its own stem with the new extension."""
+    if not filename:
+        return f"{stem}{extension}"
+    return f"{PurePosixPath(filename).stem or stem}{extension}"

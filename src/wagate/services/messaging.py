@@ -143,6 +143,10 @@ class MessagingService:
             ack = ("message.ack", payloads.ack(server_ack, me_id=_me_id(session)))
             return await self._record(session, message, [ack])
 
+    async def require_working(self, instance_id: str) -> None:
+        """Fail fast (409) before preparing media for a session that cannot send."""
+        await self._sessions.working_engine_session(instance_id)
+
     async def mark_seen(
         self,
         instance_id: str,

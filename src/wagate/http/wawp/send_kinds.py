@@ -104,19 +104,18 @@ async def send_poll(call: Call[PollParams]) -> dict[str, Any]:
     )
 
 
+def _votes(value: Any) -> Any:
+    if value is None or (isinstance(value, str) and value.strip() in ("", "[]")):
+        return []
+    return value if isinstance(value, list) else to_str_list(value)
+
+
 class PollVoteParams(ChatParams):
     messageId: MessageId = Field(description="The poll's message id.")
-    votes: Annotated[list[int | str], BeforeValidator(lambda v: [] if v in ("", None) else v)] = (
-        Field(
-            max_length=MAX_POLL_OPTIONS,
-            description="Option names or 0-based indexes; `[]` retracts your vote.",
-        )
+    votes: Annotated[list[int | str], BeforeValidator(_votes)] = Field(
+        max_length=MAX_POLL_OPTIONS,
+        description="Option names or 0-based indexes; `[]` (or an empty value) retracts.",
     )
-
-    @field_validator("votes", mode="before")
-    @classmethod
-    def _votes(cls, value: Any) -> Any:
-        return to_str_list(value) if not isinstance(value, list) else value
 
 
 @router.wawp(
@@ -154,6 +153,8 @@ class ContactIn(_Strict):
                 raise ValueError("vcard must run from BEGIN:VCARD to END:VCARD")
         elif not (self.fullName and self.phoneNumber):
             raise ValueError("give fullName and phoneNumber, or a vcard")
+        else:
+            normalize_phone(self.whatsappId or self.phoneNumber)  # a clear 400, not later
         return self
 
     def card(self) -> ContactCard:

@@ -6,6 +6,7 @@ import json
 from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from starlette.datastructures import UploadFile
 
 from wagate.http.deps import Call, WawpRouter
 from wagate.http.params import Bool, InstanceParams
@@ -19,6 +20,13 @@ MAX_CAPTION = 1024
 
 
 def _parse_json(value: Any) -> Any:
+    if isinstance(value, UploadFile):  # multipart: file=@photo.jpg
+        value.file.seek(0)
+        return {
+            "raw": value.file.read(),
+            "filename": value.filename,
+            "mimetype": value.content_type,
+        }
     if isinstance(value, str) and value.strip().startswith("{"):
         try:
             return json.loads(value)
@@ -35,18 +43,23 @@ class FileIn(BaseModel):
 
     url: str | None = Field(None, max_length=4096, description="Where to fetch the file.")
     data: str | None = Field(None, description="The file as base64 (or a data: URI).")
+    raw: bytes | None = Field(None, exclude=True, description="(A multipart file upload.)")
     filename: str | None = Field(None, max_length=255)
     mimetype: str | None = Field(None, max_length=255)
 
     @model_validator(mode="after")
     def _one_source(self) -> FileIn:
-        if bool(self.url) == bool(self.data):
-            raise ValueError("give exactly one of file.url and file.data")
+        if sum(1 for source in (self.url, self.data, self.raw) if source) != 1:
+            raise ValueError("give exactly one of file.url and file.data (or upload a file)")
         return self
 
     def source(self) -> FileSource:
         return FileSource(
-            url=self.url, data=self.data, filename=self.filename, mimetype=self.mimetype
+            url=self.url,
+            data=self.data,
+            raw=self.raw,
+            filename=self.filename,
+            mimetype=self.mimetype,
         )
 
 
@@ -82,6 +95,7 @@ def _reply(params: MediaParams) -> Any:
 async def send_image(call: Call[CaptionedParams]) -> dict[str, Any]:
     """A JPEG or PNG image, with an optional caption."""
     p = call.params
+    await call.services.messaging.require_working(call.session.instance_id)
     image = await call.services.media.image(p.file.source(), caption=p.caption, route="sendImage")
     return await call.services.messaging.send_content(
         call.session.instance_id, p.chatId, image, reply_to=_reply(p)
@@ -92,11 +106,10 @@ async def send_image(call: Call[CaptionedParams]) -> dict[str, Any]:
     "/sendFile", CaptionedParams, methods=["POST"], summary="Send file", errors=MEDIA_ERRORS
 )
 async def send_file(call: Call[CaptionedParams]) -> dict[str, Any]:
-    """Any document (PDF by default name `document.pdf`)."""
+    """Any document; without a file name it is called `document.<ext>` (e.g. document.pdf)."""
     p = call.params
-    document = await call.services.media.document(
-        p.file.source(), caption=p.caption, default_name="document.pdf"
-    )
+    await call.services.messaging.require_working(call.session.instance_id)
+    document = await call.services.media.document(p.file.source(), caption=p.caption)
     return await call.services.messaging.send_content(
         call.session.instance_id, p.chatId, document, reply_to=_reply(p)
     )
@@ -106,6 +119,7 @@ async def send_file(call: Call[CaptionedParams]) -> dict[str, Any]:
 async def send_voice(call: Call[VoiceParams]) -> dict[str, Any]:
     """A voice note; any audio (or video) is converted to OGG/Opus unless `convert=false`."""
     p = call.params
+    await call.services.messaging.require_working(call.session.instance_id)
     audio = await call.services.media.voice(p.file.source(), convert=p.convert, route="sendVoice")
     return await call.services.messaging.send_content(
         call.session.instance_id, p.chatId, audio, reply_to=_reply(p)
@@ -116,6 +130,7 @@ async def send_voice(call: Call[VoiceParams]) -> dict[str, Any]:
 async def send_video(call: Call[VideoParams]) -> dict[str, Any]:
     """A video, converted to MP4 H.264/AAC unless `convert=false`; `asNote` for a round note."""
     p = call.params
+    await call.services.messaging.require_working(call.session.instance_id)
     video = await call.services.media.video(
         p.file.source(), caption=p.caption, convert=p.convert, as_note=p.asNote, route="sendVideo"
     )

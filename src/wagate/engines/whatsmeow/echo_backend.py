@@ -1,0 +1,156 @@
+"""A pure-Python :class:`ClientBackend` for testing the worker machinery (no neonize).
+
+It behaves like a client just enough to drive real worker processes:
+
+* ``connect`` reports ``LoggedIn`` when its device store (a marker file holding the
+  account as JSON) says it is linked, else a ``QrCodeChanged`` from another thread, as
+  neonize's callbacks do. It also writes to fd 1 and ``print``s, as neonize's Go code
+  does, which must not corrupt the frame pipe.
+* ``pair_phone(phone)`` links at once: it writes the marker and reports ``LoggedIn``.
+* ``send_text`` returns the message at SERVER; some chat ids misbehave on purpose:
+  ``invalid@c.us`` raises InvalidParamError, ``boom@c.us`` a plain RuntimeError,
+  ``crash-exit@c.us`` ends the process with ``os._exit(1)`` and ``crash-segv@c.us``
+  with SIGSEGV (a Go fault, as far as the supervisor can tell).
+* ``connect`` crashes the same way while a file ``<device store>.crash`` exists
+  (holding ``exit`` or ``segv``).
+* everything else raises NotSupportedError.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from wagate.domain.content import Content
+from wagate.domain.events import LoggedIn, PresenceChanged, QrCodeChanged
+from wagate.domain.messages import Ack, Message, MessageKey, Presence
+from wagate.domain.models import Me
+from wagate.engines.whatsmeow.backend import BackendConfig, ClientBackend, Emit
+from wagate.errors import InvalidParamError, NotSupportedError
+
+PAIRING_CODE = "ECHO-CODE"
+
+
+def crash(how: str) -> None:
+    """End this process abruptly, like a fatal error in Go code."""
+    sys.stderr.write(f"echo backend: crashing ({how})\n")
+    sys.stderr.flush()
+    if how == "segv":
+        os.kill(os.getpid(), signal.SIGSEGV)
+        time.sleep(5)  # pragma: no cover - the signal ends us first
+    os._exit(1)
+
+
+class EchoBackend:
+    def __init__(self, config: BackendConfig, emit: Emit) -> None:
+        self._config = config
+        self._emit = emit
+        self._marker = Path(config.device_store)
+        self._qr_count = 0
+
+    def _me(self) -> Me | None:
+        try:
+            data = json.loads(self._marker.read_text("utf-8"))
+        except (OSError, ValueError):
+            return None
+        return Me.from_json(data)
+
+    async def connect(self) -> None:
+        crash_file = self._marker.with_name(self._marker.name + ".crash")
+        if crash_file.exists():
+            crash(crash_file.read_text("utf-8").strip() or "exit")
+        os.write(1, b"Go says hello on fd 1\n")
+        print("and Python prints on sys.stdout")
+        me = self._me()
+        if me is not None:
+            self._emit(LoggedIn(me=me))
+            return
+        self._qr_count += 1
+        value = f"echo-qr-{self._config.instance_id}-{self._qr_count}"
+        threading.Thread(target=self._emit, args=(QrCodeChanged(value=value),)).start()
+
+    async def disconnect(self) -> None:
+        return None
+
+    async def logout(self) -> None:
+        self._marker.unlink(missing_ok=True)
+
+    async def pair_phone(self, phone: str) -> str:
+        if not phone.isdigit():
+            raise InvalidParamError("A phone number has only digits", phone=phone)
+        me = Me(id=f"{phone}@c.us", push_name=self._config.device_name)
+        self._marker.write_text(json.dumps(me.to_json()), "utf-8")
+        self._emit(LoggedIn(me=me))
+        return PAIRING_CODE
+
+    async def send_text(
+        self, chat_id: str, text: str, *, reply_to: MessageKey | None, mentions: Sequence[str]
+    ) -> Message:
+        if chat_id.startswith("crash-"):
+            crash(chat_id.removeprefix("crash-").split("@")[0])
+        if chat_id == "invalid@c.us":
+            raise InvalidParamError("Invalid chat", chat_id=chat_id)
+        if chat_id == "boom@c.us":
+            raise RuntimeError("boom")
+        me = self._me()
+        own = me.id if me is not None else "unknown@c.us"
+        return Message(
+            key=MessageKey(chat_id=chat_id, id=f"ECHO{time.time_ns()}", from_me=True),
+            timestamp=int(time.time()),
+            sender=own,
+            recipient=chat_id,
+            body=text,
+            ack=Ack.SERVER,
+            reply_to=reply_to.serialized if reply_to is not None else None,
+            mentions=tuple(mentions),
+            source="api",
+        )
+
+    async def send_message(
+        self,
+        chat_id: str,
+        content: Content,
+        *,
+        reply_to: MessageKey | None,
+        mentions: Sequence[str],
+    ) -> Message:
+        raise NotSupportedError("The echo backend sends text only")
+
+    async def mark_seen(
+        self, chat_id: str, keys: Sequence[MessageKey], *, participant: str | None
+    ) -> None:
+        raise NotSupportedError("The echo backend cannot mark messages as seen")
+
+    async def set_chat_presence(self, chat_id: str, presence: Presence) -> None:
+        raise NotSupportedError("The echo backend cannot send typing states")
+
+    async def set_presence(self, presence: Presence) -> None:
+        raise NotSupportedError("The echo backend cannot set presence")
+
+    async def get_presence(self, chat_id: str) -> list[PresenceChanged]:
+        raise NotSupportedError("The echo backend cannot read presence")
+
+    async def react(self, key: MessageKey, reaction: str) -> str:
+        raise NotSupportedError("The echo backend cannot send reactions")
+
+    async def star(self, key: MessageKey, star: bool) -> None:
+        raise NotSupportedError("The echo backend cannot star messages")
+
+    async def vote_poll(self, poll: MessageKey, selected: Sequence[str]) -> Message:
+        raise NotSupportedError("The echo backend cannot vote on polls")
+
+    async def post_status(self, content: Content, *, recipients: Sequence[str]) -> Message:
+        raise NotSupportedError("The echo backend cannot post statuses")
+
+    async def delete_status(self, key: MessageKey) -> None:
+        raise NotSupportedError("The echo backend cannot delete statuses")
+
+
+def create(config: BackendConfig, emit: Emit) -> ClientBackend:
+    return EchoBackend(config, emit)

@@ -1,0 +1,269 @@
+"""The whatsmeow engine: sessions whose clients run in supervised worker processes.
+
+Every :class:`WhatsmeowSession` call is a request to the worker that holds the session
+(see :mod:`wagate.engines.whatsmeow.supervisor`). Events come back through the
+supervisor and reach the session's sink in order, one at a time, from one task per
+session: a slow sink delays that session only, and nothing is dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, cast
+from urllib.parse import urlsplit, urlunsplit
+
+from wagate.domain.content import Content
+from wagate.domain.events import EngineEvent, PresenceChanged
+from wagate.domain.messages import Message, MessageKey, Presence
+from wagate.engines.base import Engine, EngineSession, EventSink
+from wagate.engines.whatsmeow.backend import BackendConfig
+from wagate.engines.whatsmeow.supervisor import Supervisor
+from wagate.errors import NotSupportedError
+
+log = logging.getLogger(__name__)
+
+ENGINE_NAME = "whatsmeow"
+DEFAULT_BACKEND = "wagate.engines.whatsmeow.neonize_backend:create"
+STORE_SUFFIXES = ("", "-wal", "-shm", "-journal")
+SINK_DRAIN_SECONDS = 5.0
+
+
+def postgres_dsn(database_url: str | None) -> str | None:
+    """The DSN whatsmeow can use for ``database_url`` (``postgresql+asyncpg://…`` →
+    ``postgres://…``), or ``None`` when it is not a PostgreSQL URL."""
+    if not database_url:
+        return None
+    parts = urlsplit(database_url)
+    scheme = parts.scheme.split("+", 1)[0]
+    if scheme not in ("postgres", "postgresql"):
+        return None
+    return urlunsplit(("postgres", *parts[1:]))
+
+
+class WhatsmeowSession(EngineSession):
+    """One session; its client lives in a worker process."""
+
+    def __init__(
+        self, instance_id: str, sink: EventSink, *, engine: WhatsmeowEngine, config: BackendConfig
+    ) -> None:
+        self.instance_id = instance_id
+        self._sink = sink
+        self._engine = engine
+        self._config = config
+        self._inbox: asyncio.Queue[EngineEvent | None] = asyncio.Queue()
+        self._task = asyncio.create_task(self._deliver(), name=f"wagate-whatsmeow-{instance_id}")
+
+    # --- events -------------------------------------------------------------------------
+
+    def enqueue(self, event: EngineEvent) -> None:
+        self._inbox.put_nowait(event)
+
+    async def _deliver(self) -> None:
+        while (event := await self._inbox.get()) is not None:
+            try:
+                await self._sink(event)
+            except Exception:
+                log.exception("the sink of %s failed on %r", self.instance_id, event)
+
+    def retire(self) -> None:
+        """Stop once the events already queued are delivered."""
+        self._inbox.put_nowait(None)
+
+    async def closed(self, grace: float) -> None:
+        """Wait for the delivery to end (after :meth:`retire`); cancel it after ``grace`` s."""
+        _, pending = await asyncio.wait({self._task}, timeout=grace)
+        for task in pending:
+            task.cancel()
+            await asyncio.wait({task})
+
+    # --- EngineSession ------------------------------------------------------------------
+
+    async def connect(self) -> None:
+        await self._engine.supervisor.connect(self._config)
+
+    async def disconnect(self) -> None:
+        await self._engine.supervisor.disconnect(self.instance_id)
+
+    async def logout(self) -> None:
+        await self._engine.supervisor.logout(self.instance_id)
+
+    async def request_pairing_code(self, phone: str) -> str:
+        number = phone.strip().removeprefix("+")
+        return cast(str, await self._call("pair_phone", number))
+
+    async def send_text(
+        self,
+        chat_id: str,
+        text: str,
+        *,
+        reply_to: MessageKey | None = None,
+        mentions: Sequence[str] = (),
+    ) -> Message:
+        message = await self._call(
+            "send_text", chat_id, text, reply_to=reply_to, mentions=tuple(mentions)
+        )
+        return cast(Message, message)
+
+    async def send_message(
+        self,
+        chat_id: str,
+        content: Content,
+        *,
+        reply_to: MessageKey | None = None,
+        mentions: Sequence[str] = (),
+    ) -> Message:
+        message = await self._call(
+            "send_message", chat_id, content, reply_to=reply_to, mentions=tuple(mentions)
+        )
+        return cast(Message, message)
+
+    async def vote_poll(self, poll: MessageKey, selected: Sequence[str]) -> Message:
+        return cast(Message, await self._call("vote_poll", poll, tuple(selected)))
+
+    async def post_status(self, content: Content, *, recipients: Sequence[str] = ()) -> Message:
+        message = await self._call("post_status", content, recipients=tuple(recipients))
+        return cast(Message, message)
+
+    async def delete_status(self, key: MessageKey) -> None:
+        await self._call("delete_status", key)
+
+    async def mark_seen(
+        self, chat_id: str, keys: Sequence[MessageKey], *, participant: str | None = None
+    ) -> None:
+        await self._call("mark_seen", chat_id, tuple(keys), participant=participant)
+
+    async def set_chat_presence(self, chat_id: str, presence: Presence) -> None:
+        await self._call("set_chat_presence", chat_id, presence)
+
+    async def set_presence(self, presence: Presence) -> None:
+        await self._call("set_presence", presence)
+
+    async def get_presence(self, chat_id: str) -> list[PresenceChanged]:
+        return cast(list[PresenceChanged], await self._call("get_presence", chat_id))
+
+    async def react(self, key: MessageKey, reaction: str) -> str:
+        return cast(str, await self._call("react", key, reaction))
+
+    async def star(self, key: MessageKey, star: bool) -> None:
+        await self._call("star", key, star)
+
+    async def _call(self, op: str, *args: Any, **kwargs: Any) -> Any:
+        return await self._engine.supervisor.call(self.instance_id, op, *args, **kwargs)
+
+
+class WhatsmeowEngine(Engine):
+    """WhatsApp through whatsmeow (neonize), sessions sharded over worker processes.
+
+    ``backend`` names the factory workers build clients with (``module:function``); the
+    default is the neonize one, tests use ``wagate.engines.whatsmeow.echo_backend:create``.
+    """
+
+    name = ENGINE_NAME
+
+    def __init__(
+        self,
+        *,
+        data_dir: Path,
+        device_name: str,
+        sessions_per_worker: int = 50,
+        backend: str = DEFAULT_BACKEND,
+        database_url: str | None = None,
+        restart_backoff: tuple[float, float] = (1.0, 60.0),
+        max_restarts: int = 5,
+        stop_timeout: float = 10.0,
+    ) -> None:
+        self._root = Path(data_dir) / "whatsmeow"
+        self._backend = backend
+        self._device_name = device_name
+        # With PostgreSQL every device lives in that one database (whatsmeow keys them
+        # by JID); the backend tells its device apart by the instance id.
+        self._dsn = postgres_dsn(database_url)
+        self._sessions: dict[str, WhatsmeowSession] = {}
+        self.supervisor = Supervisor(
+            backend,
+            deliver=self._deliver,
+            sessions_per_worker=sessions_per_worker,
+            restart_backoff=restart_backoff,
+            max_restarts=max_restarts,
+            stop_timeout=stop_timeout,
+        )
+
+    def device_store_path(self, instance_id: str) -> Path:
+        """The session's SQLite device store (when no PostgreSQL DSN is configured)."""
+        return self._root / f"{instance_id}.db"
+
+    def media_dir(self, instance_id: str) -> Path:
+        return self._root / "media" / instance_id
+
+    def config_for(self, instance_id: str) -> BackendConfig:
+        self._root.mkdir(parents=True, exist_ok=True)
+        media_dir = self.media_dir(instance_id)
+        media_dir.mkdir(parents=True, exist_ok=True)
+        return BackendConfig(
+            instance_id=instance_id,
+            device_store=self._dsn or str(self.device_store_path(instance_id)),
+            device_name=self._device_name,
+            media_dir=media_dir,
+        )
+
+    async def open_session(self, instance_id: str, sink: EventSink) -> WhatsmeowSession:
+        _refuse_real_engine_under_pytest(self._backend)
+        config = await asyncio.to_thread(self.config_for, instance_id)
+        previous = self._sessions.get(instance_id)
+        if previous is not None:
+            previous.retire()
+        session = WhatsmeowSession(instance_id, sink, engine=self, config=config)
+        self._sessions[instance_id] = session
+        return session
+
+    async def forget(self, instance_id: str) -> None:
+        """Close the session in its worker and delete its device store and media.
+
+        With PostgreSQL the device rows stay: whatsmeow deletes them on logout.
+        """
+        await self.supervisor.forget(instance_id)
+        session = self._sessions.pop(instance_id, None)
+        if session is not None:
+            session.retire()
+        await asyncio.to_thread(self._delete_files, instance_id)
+
+    def _delete_files(self, instance_id: str) -> None:
+        if self._dsn is None:
+            store = self.device_store_path(instance_id)
+            for suffix in STORE_SUFFIXES:
+                store.with_name(store.name + suffix).unlink(missing_ok=True)
+        shutil.rmtree(self.media_dir(instance_id), ignore_errors=True)
+
+    async def close(self) -> None:
+        await self.supervisor.close()
+        sessions, self._sessions = list(self._sessions.values()), {}
+        for session in sessions:
+            session.retire()
+        await asyncio.gather(*(session.closed(SINK_DRAIN_SECONDS) for session in sessions))
+
+    def _deliver(self, instance_id: str, event: EngineEvent) -> None:
+        session = self._sessions.get(instance_id)
+        if session is None:
+            log.debug("dropping %r for %s: no open session", event, instance_id)
+            return
+        session.enqueue(event)
+
+
+ALLOW_REAL_ENGINE = "WAGATE_ALLOW_REAL_ENGINE"
+
+
+def _refuse_real_engine_under_pytest(backend: str) -> None:
+    """Tests never talk to WhatsApp by accident: the real backend needs a yes."""
+    if (
+        backend == DEFAULT_BACKEND
+        and "PYTEST_CURRENT_TEST" in os.environ
+        and os.environ.get(ALLOW_REAL_ENGINE) != "1"
+    ):
+        raise NotSupportedError(
+            f"The real WhatsApp engine does not run under pytest; set {ALLOW_REAL_ENGINE}=1"
+        )
