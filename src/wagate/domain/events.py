@@ -6,7 +6,8 @@ services turn them into state changes and :data:`DomainEvent` values for webhook
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from wagate.domain.content import EventResponse
 from wagate.domain.messages import Ack, Message, MessageKey, Presence
@@ -133,6 +134,45 @@ class EventResponseFailed:
     timestamp: int
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MessageEdited:
+    """Someone edited a message (``key`` names the edited one)."""
+
+    key: MessageKey
+    new_body: str
+    sender: str
+    timestamp: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MessageRevoked:
+    """A message was deleted for everyone; ``by`` is who deleted it."""
+
+    key: MessageKey
+    by: str
+    timestamp: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallEvent:
+    """A call was offered, accepted or ended (``kind``: offer / accept / terminate)."""
+
+    kind: str
+    call_id: str
+    from_: str
+    is_video: bool
+    timestamp: int
+    reason: str | None = None  # why it ended, for "terminate"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RawEngineEvent:
+    """An event wagate has no model for: neonize's event name and its proto as JSON."""
+
+    name: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+
 EngineEvent = (
     QrCodeChanged
     | LoggedIn
@@ -147,6 +187,10 @@ EngineEvent = (
     | PollVoteFailed
     | EventResponseReceived
     | EventResponseFailed
+    | MessageEdited
+    | MessageRevoked
+    | CallEvent
+    | RawEngineEvent
 )
 
 
@@ -164,6 +208,12 @@ EVENT_NAMES = (
     "poll.vote.failed",
     "event.response",
     "event.response.failed",
+    "message.edited",
+    "message.revoked",
+    "call.received",
+    "call.accepted",
+    "call.rejected",
+    "engine.event",
 )
 
 

@@ -20,11 +20,15 @@ from wagate.domain.content import (
 )
 from wagate.domain.events import (
     AckChanged,
+    CallEvent,
     EventResponseFailed,
     EventResponseReceived,
+    MessageEdited,
+    MessageRevoked,
     PollVoteFailed,
     PollVoteReceived,
     PresenceChanged,
+    RawEngineEvent,
     ReactionReceived,
 )
 from wagate.domain.messages import Message
@@ -252,3 +256,35 @@ def presence(event: PresenceChanged) -> dict[str, Any]:
         "type": event.presence.value,
         "lastSeen": event.last_seen,
     }
+
+
+def edited(event: MessageEdited, previous: str | None) -> dict[str, Any]:
+    return {
+        "id": event.key.serialized,
+        "from": event.sender,
+        "timestamp": event.timestamp,
+        "newBody": event.new_body,
+        "prevBody": previous,
+    }
+
+
+def revoked(event: MessageRevoked) -> dict[str, Any]:
+    return {"id": event.key.serialized, "revokedBy": event.by, "timestamp": event.timestamp}
+
+
+CALL_EVENTS = {"offer": "call.received", "accept": "call.accepted", "terminate": "call.rejected"}
+
+
+def call(event: CallEvent) -> dict[str, Any]:
+    return {
+        "id": event.call_id,
+        "from": event.from_,
+        "timestamp": event.timestamp,
+        "isVideo": event.is_video,
+        "isGroup": event.from_.endswith("@g.us"),
+        "reason": event.reason,
+    }
+
+
+def raw(event: RawEngineEvent) -> dict[str, Any]:
+    return {"raw": {"event": event.name, "data": event.data}}

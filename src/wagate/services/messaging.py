@@ -15,13 +15,17 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from wagate.domain.content import Content, Poll, media_of
 from wagate.domain.events import (
     AckChanged,
+    CallEvent,
     EngineEvent,
     EventResponseFailed,
     EventResponseReceived,
+    MessageEdited,
+    MessageRevoked,
     MessageSeen,
     PollVoteFailed,
     PollVoteReceived,
     PresenceChanged,
+    RawEngineEvent,
     ReactionReceived,
 )
 from wagate.domain.ids import STATUS_BROADCAST
@@ -228,6 +232,34 @@ class MessagingService:
             case EventResponseFailed():
                 payload = payloads.event_response_failed(event)
                 await self._pipeline.publish(session, [("event.response.failed", payload)])
+            case _:
+                await self._on_other(session, event)
+
+    async def _on_other(self, session: Session, event: EngineEvent) -> None:
+        """Edits, revokes, calls and raw engine events."""
+        match event:
+            case MessageEdited():
+                # Events arrive one at a time per session, so nothing changes the text
+                # between reading the old one and storing the new one.
+                stored = await self._messages.get(session.instance_id, event.key)
+                previous = stored.body if stored else None
+                await self._pipeline.publish(
+                    session,
+                    [("message.edited", payloads.edited(event, previous))],
+                    write=lambda conn: self._messages.set_body(
+                        conn, session.instance_id, event.key, event.new_body
+                    ),
+                )
+            case MessageRevoked():
+                await self._pipeline.publish(
+                    session, [("message.revoked", payloads.revoked(event))]
+                )
+            case CallEvent():
+                name = payloads.CALL_EVENTS.get(event.kind)
+                if name is not None:
+                    await self._pipeline.publish(session, [(name, payloads.call(event))])
+            case RawEngineEvent():
+                await self._pipeline.publish(session, [("engine.event", payloads.raw(event))])
 
     async def _record(
         self,

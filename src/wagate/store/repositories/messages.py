@@ -86,6 +86,16 @@ class MessageRepository:
             .values(ack=new_ack, updated_at=now_ms())
         )
 
+    async def set_body(
+        self, conn: AsyncConnection, instance_id: str, key: MessageKey, body: str
+    ) -> None:
+        """Replace the text of an edited message."""
+        await conn.execute(
+            update(messages)
+            .where(messages.c.instance_id == instance_id, messages.c.id == key.serialized)
+            .values(body=body, updated_at=now_ms())
+        )
+
     async def set_reaction(
         self, conn: AsyncConnection, instance_id: str, key: MessageKey, sender: str, reaction: str
     ) -> None:

@@ -1,0 +1,1053 @@
+"""neonize ↔ wagate: pure translations between neonize's protobuf events and domain values.
+
+Nothing here does I/O or touches a client. Incoming: :func:`convert_event` turns one
+neonize event (a ``neonize.proto.Neonize_pb2`` message, as a handler receives it) into
+zero or more :data:`Converted` values. Outgoing: the ``*_message`` builders turn domain
+content into a ``waE2E.Message`` proto ready for ``client.send_message``.
+
+Facts about neonize 0.5.2's encoding that shape this module (read in its Go encoder):
+
+* ``MessageInfo.Timestamp`` is in **milliseconds**; receipts, presence, calls and
+  ``SendResponse`` carry **seconds**. :func:`_seconds` accepts both.
+* JIDs are proto2 with required fields: build them with :func:`chat_id_to_jid`.
+* Its receipt encoder maps whatsmeow's ``played-self`` to ``SERVER_ERROR`` and leaves a
+  real ``server-error`` receipt without a type; see :func:`_receipt_ack`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import time
+import warnings
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from google.protobuf.json_format import MessageToDict  # type: ignore[import-untyped]
+
+from wagate.domain.content import (
+    Audio,
+    ContactCard,
+    Contacts,
+    Content,
+    Document,
+    EventInvite,
+    Image,
+    LinkPreview,
+    ListMessage,
+    ListRow,
+    ListSection,
+    Location,
+    MediaBlob,
+    Poll,
+    StatusText,
+    Video,
+)
+from wagate.domain.events import (
+    AckChanged,
+    CallEvent,
+    ConnectionFailed,
+    ConnectionLost,
+    EngineEvent,
+    EventResponseFailed,
+    LoggedOut,
+    MessageEdited,
+    MessageRevoked,
+    MessageSeen,
+    PresenceChanged,
+    QrCodeChanged,
+    RawEngineEvent,
+    ReactionReceived,
+)
+from wagate.domain.ids import STATUS_BROADCAST
+from wagate.domain.messages import Ack, Message, MessageKey, Presence
+
+
+@contextlib.contextmanager
+def quiet_neonize_import() -> Iterator[None]:
+    """Import neonize without its leaks: its import runs ``os.popen("uname -a")`` twice
+    and never closes the pipes, which surfaces later as a ResourceWarning (an error under
+    pytest's ``filterwarnings=error``). Within this block ``os.popen`` reads and closes."""
+    real = os.popen
+
+    def popen(cmd: str, mode: str = "r", buffering: int = -1) -> Any:
+        with real(cmd, mode, buffering) as pipe:
+            return io.StringIO(pipe.read())
+
+    setattr(os, "popen", popen)  # noqa: B010
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ResourceWarning)
+            yield
+    finally:
+        setattr(os, "popen", real)  # noqa: B010
+
+
+with quiet_neonize_import():
+    from neonize.proto import Neonize_pb2 as N
+    from neonize.proto.waCommon.WACommon_pb2 import MessageKey as KeyProto
+    from neonize.proto.waE2E import WAWebProtobufsE2E_pb2 as E
+
+
+# --- values beyond the domain -------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DownloadHint:
+    """What the backend needs to fetch a received media file with ``download_any``."""
+
+    media_type: str  # image / video / audio / document / sticker
+    message: bytes  # the serialized waE2E.Message that holds the media
+    mimetype: str
+    file_length: int
+    direct_path: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MediaPending:
+    """A media message whose bytes are still to download: ``seen`` has ``data=b""``."""
+
+    seen: MessageSeen
+    hint: DownloadHint
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PollVotePending:
+    """An encrypted poll vote: the backend decrypts ``event`` (a serialized neonize
+    Message event) with ``client.decrypt_poll_vote`` and maps the option hashes."""
+
+    poll: MessageKey
+    voter: str
+    timestamp: int
+    event: bytes
+
+
+Converted = (
+    EngineEvent
+    | MessageEdited
+    | MessageRevoked
+    | CallEvent
+    | RawEngineEvent
+    | MediaPending
+    | PollVotePending
+)
+
+# --- ids -------------------------------------------------------------------------------
+
+_SERVER_TO_SUFFIX = {
+    "s.whatsapp.net": "c.us",
+    "c.us": "c.us",
+    "g.us": "g.us",
+    "lid": "lid",
+    "newsletter": "newsletter",
+    "broadcast": "broadcast",
+}
+_SUFFIX_TO_SERVER = {"c.us": "s.whatsapp.net", "s.whatsapp.net": "s.whatsapp.net"}
+
+
+def jid_to_chat_id(jid: Any) -> str:
+    """A neonize JID proto → a wagate chat id (device part dropped); ``""`` if empty."""
+    user, server = str(jid.User), str(jid.Server)
+    if not server or (jid.HasField("IsEmpty") and jid.IsEmpty and not user):
+        return ""
+    suffix = _SERVER_TO_SUFFIX.get(server, server)
+    return f"{user}@{suffix}" if user else suffix
+
+
+def jid_string_to_chat_id(text: str) -> str:
+    """``"4477…:3@s.whatsapp.net"`` (a JID as text, e.g. in a MessageKey) → a chat id."""
+    if not text:
+        return ""
+    user, _, server = text.partition("@")
+    user = user.split(":")[0].split(".")[0]
+    suffix = _SERVER_TO_SUFFIX.get(server, server)
+    return f"{user}@{suffix}" if user else suffix
+
+
+def chat_id_to_jid(chat_id: str) -> Any:
+    """A wagate chat id → a neonize JID proto (all required fields set)."""
+    if chat_id == STATUS_BROADCAST:
+        user, server = "status", "broadcast"
+    else:
+        user, sep, suffix = chat_id.partition("@")
+        if not sep:
+            user, suffix = chat_id, "c.us"
+        server = _SUFFIX_TO_SERVER.get(suffix, suffix)
+    return N.JID(User=user, RawAgent=0, Device=0, Integrator=0, Server=server, IsEmpty=False)
+
+
+def chat_id_to_jid_string(chat_id: str) -> str:
+    jid = chat_id_to_jid(chat_id)
+    return f"{jid.User}@{jid.Server}"
+
+
+def _user(chat_id: str | None) -> str:
+    return (chat_id or "").partition("@")[0]
+
+
+def raw_json(proto: Any) -> dict[str, Any]:
+    """A proto as a JSON-ready dict (bytes as base64), for ``_data`` and raw events."""
+    data: dict[str, Any] = MessageToDict(proto, preserving_proto_field_name=True)
+    return data
+
+
+def _seconds(value: int) -> int:
+    """Seconds since the epoch from neonize's seconds or milliseconds."""
+    value = int(value)
+    if value <= 0:
+        return 0
+    return value // 1000 if value > 100_000_000_000 else value
+
+
+def _jid_or_none(source: Any, name: str) -> str | None:
+    if not source.HasField(name):
+        return None
+    return jid_to_chat_id(getattr(source, name)) or None
+
+
+@dataclass(frozen=True, slots=True)
+class Parties:
+    """Who is who in a MessageSource, phone ids preferred over lids."""
+
+    chat_id: str
+    sender: str  # phone id when known, else lid
+    sender_phone: str | None
+    sender_lid: str | None
+    is_group: bool
+    from_me: bool
+
+
+def parties(source: Any) -> Parties:
+    """Chat and sender of a MessageSource, with phone id and lid both filled when the
+    event carries both (``Sender``/``SenderAlt``; ``RecipientAlt`` for our own DMs)."""
+    chat = jid_to_chat_id(source.Chat)
+    sender = _jid_or_none(source, "Sender") or chat
+    alt = _jid_or_none(source, "SenderAlt")
+    phone = lid = None
+    for value in (sender, alt):
+        if value and value.endswith("@c.us"):
+            phone = phone or value
+        elif value and value.endswith("@lid"):
+            lid = lid or value
+    is_group = bool(source.IsGroup) or chat.endswith("@g.us")
+    from_me = bool(source.IsFromMe)
+    if not is_group and chat.endswith("@lid"):
+        if from_me:
+            recipient_alt = _jid_or_none(source, "RecipientAlt")
+            if recipient_alt and recipient_alt.endswith("@c.us"):
+                chat = recipient_alt
+        elif phone and _user(chat) == _user(lid):
+            chat = phone
+    return Parties(chat, phone or lid or sender, phone, lid, is_group, from_me)
+
+
+_Handler = Callable[[Any, str | None, str | None], list[Converted]]
+
+
+# --- incoming ------------------------------------------------------------------------------
+
+
+def convert_event(
+    event: Any, *, me: str | None = None, me_lid: str | None = None
+) -> list[Converted]:
+    """One neonize event → what wagate makes of it. ``me``/``me_lid`` are the session's own
+    ids, when known (they decide ``from_me`` of quoted and reacted messages)."""
+    name = type(event).__name__
+    handler = _HANDLERS.get(name)
+    if handler is None:
+        return [RawEngineEvent(name=name, data=raw_json(event))]
+    return handler(event, me, me_lid)
+
+
+def qr_value(data: bytes | str) -> QrCodeChanged:
+    """The value neonize's QR callback passes → a QR event."""
+    return QrCodeChanged(value=data.decode() if isinstance(data, bytes) else data)
+
+
+def _ev_qr(ev: Any, me: str | None, me_lid: str | None) -> list[Converted]:
+    return [QrCodeChanged(value=ev.Codes[0])] if ev.Codes else []
+
+
+def _ev_pair_status(ev: Any, me: str | None, me_lid: str | None) -> list[Converted]:
+    if ev.Status == N.PairStatus.ERROR:
+        return [
+            ConnectionFailed(reason=f"Linking the device failed: {ev.Error or 'unknown error'}")
+        ]
+    return []
+
+
+def _ev_none(ev: Any, me: str | None, me_lid: str | None) -> list[Converted]:
+    return []
+
+
+def _failure_reason(ev: Any) -> str:
+    return str(N.ConnectFailureReason.Name(ev.Reason)) if ev.HasField("Reason") else "UNKNOWN"
+
+
+def _ev_logged_out(ev: Any, me: str | None, me_lid: str | None) -> list[Converted]:
+    reason = _failure_reason(ev)
+    when = " while connecting" if ev.OnConnect else ""
+    return [LoggedOut(reason=f"WhatsApp logged this device out{when} ({reason})")]
+
+
+def _ev_stream_replaced(ev: Any, me: str | None, me_lid: str | None) -> list[Converted]:
+    return [
+        ConnectionFailed(
+            reason="Another client connected with this device's credentials; "
+            "this session stopped to avoid a reconnect loop"
+        )
+    ]
+
+
+def _ev_temporary_ban(ev: Any, me: str | None, me_lid: str | None) -> list[Converted]:
+    code = N.TemporaryBan.TempBanReason.Name(ev.Code) if ev.HasField("Code") else "UNKNOWN"
+    return [
+        ConnectionFailed(
+            reason=f"WhatsApp temporarily banned this account ({code}); "
+            f"the ban expires in {int(ev.Expire)} seconds"
+        )
+    ]
+
+
+def _ev_connect_failure(ev: Any, me: str | None, me_lid: str | None) -> list[Converted]:
+    text = f": {ev.Message}" if ev.Message else ""
+    return [
+        ConnectionFailed(reason=f"WhatsApp refused the connection ({_failure_reason(ev)}){text}")
+    ]
+
+
+def _ev_client_outdated(ev: Any, me: str | None, me_lid: str | None) -> list[Converted]:
+    return [
+        ConnectionFailed(
+            reason="WhatsApp says this client version is outdated; update neonize/whatsmeow"
+        )
+    ]
+
+
+def _ev_disconnected(ev: Any, me: str | None, me_lid: str | None) -> list[Converted]:
+    return [ConnectionLost(reason="Disconnected from WhatsApp")]
+
+
+def _ev_keepalive_timeout(ev: Any, me: str | None, me_lid: str | None) -> list[Converted]:
+    return [ConnectionLost(reason=f"Keep-alive timed out ({int(ev.ErrorCount)} failures)")]
+
+
+def _ev_stream_error(ev: Any, me: str | None, me_lid: str | None) -> list[Converted]:
+    return [ConnectionLost(reason=f"Stream error from WhatsApp ({ev.Code or 'unknown'})")]
+
+
+def _receipt_ack(ev: Any) -> Ack | None:
+    """delivered → DEVICE, read → READ, played → PLAYED, server error → ERROR.
+
+    neonize 0.5.2 encodes whatsmeow's ``played-self`` as ``SERVER_ERROR`` (and a real
+    server error with no type); a SERVER_ERROR on our own receipt is therefore ignored.
+    """
+    t = ev.Type
+    if not ev.HasField("Type"):
+        return None
+    if t == N.Receipt.DELIVERED:
+        return Ack.DEVICE
+    if t == N.Receipt.READ:
+        return Ack.READ
+    if t == N.Receipt.PLAYED:
+        return Ack.PLAYED
+    if t == N.Receipt.SERVER_ERROR and not ev.MessageSource.IsFromMe:
+        return Ack.ERROR
+    return None
+
+
+def _ev_receipt(ev: Any, me: str | None, me_lid: str | None) -> list[Converted]:
+    ack = _receipt_ack(ev)
+    if ack is None:
+        return []
+    p = parties(ev.MessageSource)
+    by = p.sender if p.is_group else None
+    return [
+        AckChanged(key=MessageKey(chat_id=p.chat_id, id=mid, from_me=True), ack=ack, by=by)
+        for mid in ev.MessageIDs
+    ]
+
+
+def _ev_presence(ev: Any, me: str | None, me_lid: str | None) -> list[Converted]:
+    who = jid_to_chat_id(ev.From)
+    last_seen = _seconds(ev.LastSeen) or None
+    presence = Presence.UNAVAILABLE if ev.Unavailable else Presence.AVAILABLE
+    return [PresenceChanged(chat_id=who, sender=who, presence=presence, last_seen=last_seen)]
+
+
+def _ev_chat_presence(ev: Any, me: str | None, me_lid: str | None) -> list[Converted]:
+    p = parties(ev.MessageSource)
+    if ev.State == N.ChatPresence.COMPOSING:
+        audio = ev.HasField("Media") and ev.Media == N.ChatPresence.AUDIO
+        presence = Presence.RECORDING if audio else Presence.COMPOSING
+    else:
+        presence = Presence.PAUSED
+    return [PresenceChanged(chat_id=p.chat_id, sender=p.sender, presence=presence)]
+
+
+def _node_has_tag(node: Any, tag: str) -> bool:
+    if node.Tag == tag:
+        return True
+    return any(_node_has_tag(child, tag) for child in node.Nodes)
+
+
+def _call(kind: str) -> _Handler:
+    def convert(ev: Any, me: str | None, me_lid: str | None) -> list[Converted]:
+        meta = ev.basicCallMeta
+        caller = jid_to_chat_id(meta.callCreator) if meta.HasField("callCreator") else ""
+        if meta.HasField("callCreatorAlt"):
+            alt = jid_to_chat_id(meta.callCreatorAlt)
+            if alt.endswith("@c.us") and not caller.endswith("@c.us"):
+                caller = alt
+        caller = caller or jid_to_chat_id(getattr(meta, "from"))
+        is_video = ev.HasField("data") and _node_has_tag(ev.data, "video")
+        reason = str(ev.reason) if kind == "terminate" and ev.reason else None
+        return [
+            CallEvent(
+                kind=kind,
+                call_id=meta.callID,
+                from_=caller,
+                is_video=is_video,
+                timestamp=_seconds(meta.timestamp),
+                reason=reason,
+            )
+        ]
+
+    return convert
+
+
+# --- messages ------------------------------------------------------------------------------
+
+_WRAPPERS = (
+    "ephemeralMessage",
+    "viewOnceMessage",
+    "viewOnceMessageV2",
+    "viewOnceMessageV2Extension",
+    "documentWithCaptionMessage",
+    "editedMessage",
+    "groupMentionedMessage",
+    "botInvokeMessage",
+)
+
+
+def unwrap(msg: Any) -> Any:
+    """The inner message of ephemeral / view-once / device-sent / edited wrappers."""
+    for _ in range(5):
+        if msg.HasField("deviceSentMessage") and msg.deviceSentMessage.HasField("message"):
+            msg = msg.deviceSentMessage.message
+            continue
+        for name in _WRAPPERS:
+            if msg.HasField(name) and getattr(msg, name).HasField("message"):
+                msg = getattr(msg, name).message
+                break
+        else:
+            return msg
+    return msg
+
+
+_MEDIA_FIELDS = (
+    ("imageMessage", "image"),
+    ("videoMessage", "video"),
+    ("ptvMessage", "video"),
+    ("audioMessage", "audio"),
+    ("documentMessage", "document"),
+    ("stickerMessage", "sticker"),
+)
+_CONTEXT_FIELDS = (
+    "extendedTextMessage",
+    "imageMessage",
+    "videoMessage",
+    "ptvMessage",
+    "audioMessage",
+    "documentMessage",
+    "stickerMessage",
+    "locationMessage",
+    "liveLocationMessage",
+    "contactMessage",
+    "contactsArrayMessage",
+    "pollCreationMessage",
+    "pollCreationMessageV2",
+    "pollCreationMessageV3",
+    "eventMessage",
+    "listMessage",
+)
+_POLL_FIELDS = ("pollCreationMessage", "pollCreationMessageV2", "pollCreationMessageV3")
+
+
+def _context_info(msg: Any) -> Any | None:
+    for name in _CONTEXT_FIELDS:
+        if msg.HasField(name):
+            part = getattr(msg, name)
+            if part.HasField("contextInfo"):
+                return part.contextInfo
+            return None
+    return None
+
+
+def _key_from_me(
+    participant: str,
+    key_from_me: bool,
+    *,
+    actor_is_me: bool,
+    is_group: bool,
+    me: str | None,
+    me_lid: str | None,
+) -> bool:
+    """Whether the message another message points at was ours (from our point of view)."""
+    if participant and (me or me_lid):
+        return _user(participant) in {_user(me), _user(me_lid)} - {""}
+    if actor_is_me:
+        return key_from_me
+    return not key_from_me and not is_group
+
+
+def _quoted_key(
+    ctx: Any, chat_id: str, p: Parties, me: str | None, me_lid: str | None
+) -> str | None:
+    if ctx is None or not ctx.stanzaID:
+        return None
+    participant = jid_string_to_chat_id(ctx.participant)
+    if participant and (me or me_lid):
+        from_me = _user(participant) in {_user(me), _user(me_lid)} - {""}
+    elif participant:
+        from_me = participant != p.sender if not p.is_group else False
+    else:
+        from_me = False
+    remote = jid_string_to_chat_id(ctx.remoteJID) if ctx.remoteJID else chat_id
+    return MessageKey(chat_id=remote, id=ctx.stanzaID, from_me=from_me).serialized
+
+
+def _blob(part: Any, default_mime: str, filename: str | None = None) -> MediaBlob:
+    return MediaBlob(data=b"", mimetype=part.mimetype or default_mime, filename=filename)
+
+
+def _opt(value: int) -> int | None:
+    return int(value) or None
+
+
+def _content_of(msg: Any) -> tuple[str, Content | None, str | None]:  # noqa: C901
+    """(body, content, media type) of an unwrapped message; media have ``data=b""``."""
+    if msg.HasField("imageMessage"):
+        m = msg.imageMessage
+        thumb = bytes(m.JPEGThumbnail) or None
+        img = Image(
+            media=_blob(m, "image/jpeg"),
+            caption=m.caption,
+            width=_opt(m.width),
+            height=_opt(m.height),
+            thumbnail=thumb,
+        )
+        return m.caption, img, "image"
+    for name in ("videoMessage", "ptvMessage"):
+        if msg.HasField(name):
+            m = getattr(msg, name)
+            video = Video(
+                media=_blob(m, "video/mp4"),
+                caption=m.caption,
+                note=name == "ptvMessage",
+                seconds=int(m.seconds),
+                width=_opt(m.width),
+                height=_opt(m.height),
+                thumbnail=bytes(m.JPEGThumbnail) or None,
+            )
+            return m.caption, video, "video"
+    if msg.HasField("audioMessage"):
+        m = msg.audioMessage
+        audio = Audio(
+            media=_blob(m, "audio/ogg; codecs=opus"),
+            voice=bool(m.PTT),
+            seconds=int(m.seconds),
+            waveform=bytes(m.waveform) or None,
+        )
+        return "", audio, "audio"
+    if msg.HasField("documentMessage"):
+        m = msg.documentMessage
+        filename = m.fileName or m.title or None
+        doc = Document(
+            media=_blob(m, "application/octet-stream", filename),
+            caption=m.caption,
+            thumbnail=bytes(m.JPEGThumbnail) or None,
+        )
+        return m.caption, doc, "document"
+    if msg.HasField("stickerMessage"):
+        m = msg.stickerMessage
+        return (
+            "",
+            Image(media=_blob(m, "image/webp"), width=_opt(m.width), height=_opt(m.height)),
+            "sticker",
+        )
+    if msg.HasField("locationMessage") or msg.HasField("liveLocationMessage"):
+        live = not msg.HasField("locationMessage")
+        m = msg.liveLocationMessage if live else msg.locationMessage
+        place = None if live else (m.name or None)
+        address = (m.caption if live else m.address) or None
+        loc = Location(
+            latitude=m.degreesLatitude, longitude=m.degreesLongitude, name=place, address=address
+        )
+        return place or "", loc, None
+    if msg.HasField("contactMessage"):
+        m = msg.contactMessage
+        card = ContactCard(display_name=m.displayName, vcard=m.vcard)
+        return m.displayName, Contacts(cards=(card,)), None
+    if msg.HasField("contactsArrayMessage"):
+        m = msg.contactsArrayMessage
+        cards = tuple(ContactCard(display_name=c.displayName, vcard=c.vcard) for c in m.contacts)
+        return m.displayName, Contacts(cards=cards), None
+    for name in _POLL_FIELDS:
+        if msg.HasField(name):
+            m = getattr(msg, name)
+            options = tuple(o.optionName for o in m.options)
+            poll = Poll(
+                name=m.name, options=options, multiple_answers=m.selectableOptionsCount != 1
+            )
+            return m.name, poll, None
+    if msg.HasField("eventMessage"):
+        m = msg.eventMessage
+        where = (m.location.name or m.location.address or None) if m.HasField("location") else None
+        invite = EventInvite(
+            name=m.name,
+            start_time=_seconds(m.startTime),
+            description=m.description,
+            end_time=_seconds(m.endTime) or None,
+            location=where,
+            extra_guests_allowed=bool(m.extraGuestsAllowed),
+        )
+        return m.name, invite, None
+    if msg.HasField("listMessage"):
+        m = msg.listMessage
+        sections = tuple(
+            ListSection(
+                title=s.title,
+                rows=tuple(
+                    ListRow(title=r.title, row_id=r.rowID, description=r.description)
+                    for r in s.rows
+                ),
+            )
+            for s in m.sections
+        )
+        lst = ListMessage(
+            title=m.title,
+            description=m.description,
+            button=m.buttonText,
+            sections=sections,
+            footer=m.footerText,
+        )
+        return m.description, lst, None
+    if msg.HasField("extendedTextMessage"):
+        m = msg.extendedTextMessage
+        if m.matchedText and (m.title or m.description):
+            preview = LinkPreview(
+                text=m.text,
+                url=m.matchedText,
+                title=m.title,
+                description=m.description,
+                thumbnail=bytes(m.JPEGThumbnail) or None,
+            )
+            return m.text, preview, None
+        return m.text, None, None
+    if msg.HasField("conversation"):
+        return msg.conversation, None, None
+    raise LookupError("no content wagate understands")
+
+
+def _ev_message(ev: Any, me: str | None, me_lid: str | None) -> list[Converted]:
+    info = ev.Info
+    p = parties(info.MessageSource)
+    msg = unwrap(ev.Message)
+    timestamp = _seconds(info.Timestamp)
+    if msg.HasField("protocolMessage"):
+        return _protocol(ev, msg.protocolMessage, p, timestamp, me, me_lid)
+    if msg.HasField("reactionMessage"):
+        r = msg.reactionMessage
+        participant = jid_string_to_chat_id(r.key.participant)
+        from_me = _key_from_me(
+            participant,
+            r.key.fromMe,
+            actor_is_me=p.from_me,
+            is_group=p.is_group,
+            me=me,
+            me_lid=me_lid,
+        )
+        key = MessageKey(chat_id=p.chat_id, id=r.key.ID, from_me=from_me)
+        ts = _seconds(r.senderTimestampMS) or timestamp
+        return [
+            ReactionReceived(
+                key=key, reaction_id=info.ID, sender=p.sender, reaction=r.text, timestamp=ts
+            )
+        ]
+    if msg.HasField("pollUpdateMessage"):
+        u = msg.pollUpdateMessage
+        participant = jid_string_to_chat_id(u.pollCreationMessageKey.participant)
+        from_me = _key_from_me(
+            participant,
+            u.pollCreationMessageKey.fromMe,
+            actor_is_me=p.from_me,
+            is_group=p.is_group,
+            me=me,
+            me_lid=me_lid,
+        )
+        poll = MessageKey(chat_id=p.chat_id, id=u.pollCreationMessageKey.ID, from_me=from_me)
+        return [
+            PollVotePending(
+                poll=poll, voter=p.sender, timestamp=timestamp, event=ev.SerializePartialToString()
+            )
+        ]
+    if msg.HasField("encEventResponseMessage"):
+        k = msg.encEventResponseMessage.eventCreationMessageKey
+        participant = jid_string_to_chat_id(k.participant)
+        from_me = _key_from_me(
+            participant, k.fromMe, actor_is_me=p.from_me, is_group=p.is_group, me=me, me_lid=me_lid
+        )
+        return [
+            EventResponseFailed(
+                event=MessageKey(chat_id=p.chat_id, id=k.ID, from_me=from_me),
+                responder=p.sender,
+                reason="neonize 0.5.2 cannot decrypt event responses",
+                timestamp=timestamp,
+            )
+        ]
+    try:
+        body, content, media_type = _content_of(msg)
+    except LookupError:
+        return [RawEngineEvent(name="Message", data=raw_json(ev))]
+    ctx = _context_info(msg)
+    mentions = tuple(jid_string_to_chat_id(j) for j in ctx.mentionedJID) if ctx else ()
+    is_dm_in = not p.from_me and not p.is_group and p.chat_id != STATUS_BROADCAST
+    message = Message(
+        key=MessageKey(chat_id=p.chat_id, id=info.ID, from_me=p.from_me),
+        timestamp=timestamp,
+        sender=(me or p.sender) if p.from_me else p.sender,
+        recipient=(me or p.chat_id) if is_dm_in else p.chat_id,
+        body=body,
+        ack=Ack.SERVER if p.from_me else Ack.DEVICE,
+        participant=p.sender if p.is_group or p.chat_id == STATUS_BROADCAST else None,
+        reply_to=_quoted_key(ctx, p.chat_id, p, me, me_lid),
+        mentions=mentions,
+        push_name=info.Pushname or None,
+        source="app",
+        content=content,
+    )
+    seen = MessageSeen(message=message)
+    if media_type is None:
+        return [seen]
+    part = getattr(msg, _media_field(msg))
+    hint = DownloadHint(
+        media_type=media_type,
+        message=msg.SerializePartialToString(),
+        mimetype=part.mimetype,
+        file_length=int(part.fileLength),
+        direct_path=part.directPath,
+    )
+    return [MediaPending(seen=seen, hint=hint)]
+
+
+def _media_field(msg: Any) -> str:
+    for name, _ in _MEDIA_FIELDS:
+        if msg.HasField(name):
+            return name
+    raise LookupError("no media")
+
+
+def _protocol(
+    ev: Any, pm: Any, p: Parties, timestamp: int, me: str | None, me_lid: str | None
+) -> list[Converted]:
+    participant = jid_string_to_chat_id(pm.key.participant)
+    from_me = _key_from_me(
+        participant, pm.key.fromMe, actor_is_me=p.from_me, is_group=p.is_group, me=me, me_lid=me_lid
+    )
+    if not participant and not p.is_group:
+        from_me = p.from_me  # in a DM one can only revoke/edit one's own messages
+    key = MessageKey(chat_id=p.chat_id, id=pm.key.ID, from_me=from_me)
+    if pm.type == E.ProtocolMessage.REVOKE:
+        return [MessageRevoked(key=key, by=p.sender, timestamp=timestamp)]
+    if pm.type == E.ProtocolMessage.MESSAGE_EDIT:
+        try:
+            body, _, _ = _content_of(unwrap(pm.editedMessage))
+        except LookupError:
+            body = ""
+        ts = _seconds(pm.timestampMS) or timestamp
+        return [MessageEdited(key=key, new_body=body, sender=p.sender, timestamp=ts)]
+    kind = E.ProtocolMessage.Type.Name(pm.type) if pm.HasField("type") else "UNKNOWN"
+    return [RawEngineEvent(name=f"ProtocolMessage.{kind}", data=raw_json(ev))]
+
+
+_HANDLERS: dict[str, _Handler] = {
+    "QR": _ev_qr,
+    "PairStatus": _ev_pair_status,
+    "Connected": _ev_none,
+    "LoggedOut": _ev_logged_out,
+    "StreamReplaced": _ev_stream_replaced,
+    "TemporaryBan": _ev_temporary_ban,
+    "ConnectFailure": _ev_connect_failure,
+    "ClientOutdated": _ev_client_outdated,
+    "Disconnected": _ev_disconnected,
+    "KeepAliveTimeout": _ev_keepalive_timeout,
+    "StreamError": _ev_stream_error,
+    "Receipt": _ev_receipt,
+    "Presence": _ev_presence,
+    "ChatPresence": _ev_chat_presence,
+    "Message": _ev_message,
+    "CallOffer": _call("offer"),
+    "CallAccept": _call("accept"),
+    "CallTerminate": _call("terminate"),
+}
+
+# --- outgoing ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Quote:
+    """What a reply needs to name the quoted message."""
+
+    id: str
+    participant: str  # JID text of the quoted message's author
+    message: Any = None  # the quoted waE2E.Message, when known (shown in the bubble)
+
+
+def context_info(
+    *, quote: Quote | None = None, mentions: Sequence[str] = (), remote_jid: str | None = None
+) -> Any | None:
+    """A ContextInfo for a reply and/or mentions, or None when neither applies."""
+    if quote is None and not mentions:
+        return None
+    ctx = E.ContextInfo(mentionedJID=[chat_id_to_jid_string(m) for m in mentions])
+    if quote is not None:
+        ctx.stanzaID = quote.id
+        ctx.participant = quote.participant
+        ctx.quotedMessage.CopyFrom(
+            quote.message if quote.message is not None else E.Message(conversation="")
+        )
+        if remote_jid:
+            ctx.remoteJID = remote_jid
+    return ctx
+
+
+def text_message(text: str, *, context: Any | None = None) -> Any:
+    if context is None:
+        return E.Message(conversation=text)
+    return E.Message(extendedTextMessage=E.ExtendedTextMessage(text=text, contextInfo=context))
+
+
+def media_type_of(content: Content) -> str:
+    """neonize's media type name for an upload (``MediaType[...]``)."""
+    match content:
+        case Image():
+            return "MediaImage"
+        case Video():
+            return "MediaVideo"
+        case Audio():
+            return "MediaAudio"
+        case _:
+            return "MediaDocument"
+
+
+def _media_fields(upload: Any, mimetype: str) -> dict[str, Any]:
+    return {
+        "URL": upload.url,
+        "directPath": upload.DirectPath,
+        "mediaKey": upload.MediaKey,
+        "fileEncSHA256": upload.FileEncSHA256,
+        "fileSHA256": upload.FileSHA256,
+        "fileLength": upload.FileLength,
+        "mimetype": mimetype,
+        "mediaKeyTimestamp": int(time.time()),
+    }
+
+
+def media_message(
+    content: Image | Video | Audio | Document, upload: Any, *, context: Any | None = None
+) -> Any:
+    """A media message from an ``UploadResponse`` (the backend uploaded the bytes)."""
+    fields = _media_fields(upload, content.media.mimetype)
+    if context is not None:
+        fields["contextInfo"] = context
+    match content:
+        case Image():
+            return E.Message(
+                imageMessage=E.ImageMessage(
+                    caption=content.caption,
+                    width=content.width or 0,
+                    height=content.height or 0,
+                    JPEGThumbnail=content.thumbnail or b"",
+                    **fields,
+                )
+            )
+        case Video():
+            video = E.VideoMessage(
+                caption=content.caption,
+                seconds=content.seconds,
+                width=content.width or 0,
+                height=content.height or 0,
+                JPEGThumbnail=content.thumbnail or b"",
+                **fields,
+            )
+            return E.Message(ptvMessage=video) if content.note else E.Message(videoMessage=video)
+        case Audio():
+            return E.Message(
+                audioMessage=E.AudioMessage(
+                    PTT=content.voice,
+                    seconds=content.seconds,
+                    waveform=content.waveform or b"",
+                    **fields,
+                )
+            )
+        case Document():
+            name = content.media.filename or "file"
+            return E.Message(
+                documentMessage=E.DocumentMessage(
+                    fileName=name,
+                    title=name,
+                    caption=content.caption,
+                    JPEGThumbnail=content.thumbnail or b"",
+                    **fields,
+                )
+            )
+
+
+def location_message(loc: Location, *, context: Any | None = None) -> Any:
+    m = E.LocationMessage(
+        degreesLatitude=loc.latitude,
+        degreesLongitude=loc.longitude,
+        name=loc.name or "",
+        address=loc.address or "",
+    )
+    if context is not None:
+        m.contextInfo.CopyFrom(context)
+    return E.Message(locationMessage=m)
+
+
+def contacts_message(contacts: Contacts, *, context: Any | None = None) -> Any:
+    cards = [E.ContactMessage(displayName=c.display_name, vcard=c.vcard) for c in contacts.cards]
+    if len(cards) == 1:
+        if context is not None:
+            cards[0].contextInfo.CopyFrom(context)
+        return E.Message(contactMessage=cards[0])
+    arr = E.ContactsArrayMessage(displayName=f"{len(cards)} contacts", contacts=cards)
+    if context is not None:
+        arr.contextInfo.CopyFrom(context)
+    return E.Message(contactsArrayMessage=arr)
+
+
+def poll_message(poll: Poll, *, secret: bytes, context: Any | None = None) -> Any:
+    """A poll (v3 for single choice, v1 for multiple, as WhatsApp clients send them);
+    ``secret`` is the 32 random bytes votes are encrypted with."""
+    m = E.PollCreationMessage(
+        name=poll.name,
+        options=[E.PollCreationMessage.Option(optionName=o) for o in poll.options],
+        selectableOptionsCount=0 if poll.multiple_answers else 1,
+    )
+    if context is not None:
+        m.contextInfo.CopyFrom(context)
+    msg = E.Message(messageContextInfo=E.MessageContextInfo(messageSecret=secret))
+    if poll.multiple_answers:
+        msg.pollCreationMessage.CopyFrom(m)
+    else:
+        msg.pollCreationMessageV3.CopyFrom(m)
+    return msg
+
+
+def reaction_message(key: MessageKey, reaction: str, *, participant: str | None = None) -> Any:
+    proto_key = KeyProto(
+        remoteJID=chat_id_to_jid_string(key.chat_id), fromMe=key.from_me, ID=key.id
+    )
+    if participant:
+        proto_key.participant = participant
+    return E.Message(
+        reactionMessage=E.ReactionMessage(
+            key=proto_key, text=reaction, senderTimestampMS=int(time.time() * 1000)
+        )
+    )
+
+
+def list_message(lst: ListMessage, *, context: Any | None = None) -> Any:
+    m = E.ListMessage(
+        title=lst.title,
+        description=lst.description,
+        buttonText=lst.button,
+        footerText=lst.footer,
+        listType=E.ListMessage.SINGLE_SELECT,
+        sections=[
+            E.ListMessage.Section(
+                title=s.title,
+                rows=[
+                    E.ListMessage.Row(title=r.title, description=r.description, rowID=r.row_id)
+                    for r in s.rows
+                ],
+            )
+            for s in lst.sections
+        ],
+    )
+    if context is not None:
+        m.contextInfo.CopyFrom(context)
+    return E.Message(listMessage=m)
+
+
+def event_message(invite: EventInvite, *, secret: bytes, context: Any | None = None) -> Any:
+    m = E.EventMessage(
+        name=invite.name,
+        description=invite.description,
+        startTime=invite.start_time,
+        isCanceled=False,
+        extraGuestsAllowed=invite.extra_guests_allowed,
+    )
+    if invite.end_time:
+        m.endTime = invite.end_time
+    if invite.location:
+        m.location.CopyFrom(E.LocationMessage(name=invite.location))
+    if context is not None:
+        m.contextInfo.CopyFrom(context)
+    return E.Message(eventMessage=m, messageContextInfo=E.MessageContextInfo(messageSecret=secret))
+
+
+def link_preview_message(lp: LinkPreview, *, context: Any | None = None) -> Any:
+    m = E.ExtendedTextMessage(
+        text=lp.text,
+        matchedText=lp.url,
+        title=lp.title,
+        description=lp.description,
+        previewType=E.ExtendedTextMessage.NONE,
+        JPEGThumbnail=lp.thumbnail or b"",
+    )
+    if context is not None:
+        m.contextInfo.CopyFrom(context)
+    return E.Message(extendedTextMessage=m)
+
+
+def _argb(color: str) -> int:
+    return 0xFF000000 | int(color.lstrip("#"), 16)  # opaque ARGB, the proto's fixed32
+
+
+def status_text_message(status: StatusText) -> Any:
+    return E.Message(
+        extendedTextMessage=E.ExtendedTextMessage(
+            text=status.text,
+            backgroundArgb=_argb(status.background_color),
+            textArgb=_argb("#ffffff"),
+            font=_font(status.font),
+        )
+    )
+
+
+def _font(font: int) -> int:
+    valid = {v.number for v in E.ExtendedTextMessage.FontType.DESCRIPTOR.values}
+    return font if font in valid else 0
+
+
+def body_of(content: Content | None, text: str = "") -> str:
+    """The ``body`` of a message wagate sends with this content."""
+    match content:
+        case Image(caption=c) | Video(caption=c) | Document(caption=c):
+            return c
+        case Location(name=name):
+            return name or ""
+        case Poll(name=name) | EventInvite(name=name):
+            return name
+        case Contacts(cards=cards):
+            return cards[0].display_name if len(cards) == 1 else f"{len(cards)} contacts"
+        case LinkPreview(text=t) | StatusText(text=t):
+            return t
+        case ListMessage(description=d):
+            return d
+    return text

@@ -1,0 +1,400 @@
+"""A stand-in for neonize's ``NewAClient`` that never talks to WhatsApp.
+
+:class:`FakeNeonizeClient` has the subset of ``NewAClient``'s API that
+:class:`~wagate.engines.whatsmeow.neonize_backend.NeonizeBackend` uses and delivers
+recorded neonize protobuf events (from :mod:`wagate.engines.whatsmeow.recorded`) the way
+neonize does: each handler call is its own task. It records what was sent.
+
+Script:
+
+* ``connect()``: when the device store (a JSON file at the store path) says the device is
+  linked, it reports ``Device`` + ``Connected`` (the backend then emits ``LoggedIn``);
+  otherwise it shows a QR code at once and a new one every ``qr_interval`` seconds.
+* "the phone scanned the QR": ``client.scan(phone)`` (backend op ``fake_scan(phone)``)
+  writes the store and reports ``PairStatus`` success, ``Device`` and ``Connected``.
+* ``PairPhone`` returns ``FAKE-CODE`` and links that phone ``pair_delay`` seconds later.
+* "a contact sends a message": ``client.incoming(kind, **kw)`` (backend op
+  ``fake_incoming(kind, **kw)``), ``kind`` naming a builder of
+  :mod:`~wagate.engines.whatsmeow.recorded` (``text``, ``image``, ``receipt``, …); media
+  get unique bytes that ``download_any`` returns (``data=`` sets them).
+
+From another process (a test driving a server), write JSON lines to the control file
+``<device store>.control``: ``{"op": "scan", "phone": "4477…"}`` or
+``{"op": "incoming", "kind": "text", "body": "hi"}``; the fake polls it while connected
+and deletes it once read.
+
+Worker: ``--backend wagate.engines.whatsmeow.fake:create``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from wagate.engines.whatsmeow import recorded
+from wagate.engines.whatsmeow.backend import BackendConfig, ClientBackend, Emit
+from wagate.engines.whatsmeow.convert import quiet_neonize_import
+from wagate.engines.whatsmeow.neonize_backend import NeonizeBackend
+
+with quiet_neonize_import():
+    from neonize.proto import Neonize_pb2 as N
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Any, Any], Awaitable[None]]
+FAKE_PAIRING_CODE = "FAKE-CODE"
+_MEDIA_FIELDS = (
+    "imageMessage",
+    "videoMessage",
+    "ptvMessage",
+    "audioMessage",
+    "documentMessage",
+    "stickerMessage",
+)
+
+
+class FakeEvents:
+    """``client.event``: ``event(EvClass)(handler)`` and ``event.qr(handler)``."""
+
+    def __init__(self) -> None:
+        self.handlers: dict[str, Handler] = {}
+        self.qr_handler: Callable[[Any, bytes], Awaitable[None]] | None = None
+
+    def __call__(self, event_type: type[Any]) -> Callable[[Handler], None]:
+        def register(func: Handler) -> None:
+            self.handlers[event_type.DESCRIPTOR.name] = func
+
+        return register
+
+    def qr(self, func: Callable[[Any, bytes], Awaitable[None]]) -> None:
+        self.qr_handler = func
+
+
+class FakeNeonizeClient:
+    qr_interval = 20.0
+    pair_delay = 0.2
+    control_poll = 0.2
+    download_delay = 0.0  # seconds download_any takes (to test ordering)
+
+    def __init__(
+        self,
+        name: str,
+        jid: Any = None,
+        props: Any = None,
+        uuid: str | None = None,
+        new_device: bool = False,
+    ) -> None:
+        self.name = name
+        self.props = props
+        self.uuid = (uuid or name).encode()
+        self.event = FakeEvents()
+        self.me: Any = None
+        self.connected = False
+        self.sent: list[tuple[Any, Any]] = []  # (JID proto, waE2E.Message proto)
+        self.uploads: list[tuple[bytes, Any]] = []
+        self.calls: list[tuple[str, tuple[Any, ...]]] = []
+        self.media: dict[str, bytes] = {}
+        self.fail: dict[str, str] = {}  # op name → error message to raise once
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._stop: asyncio.Event | None = None
+        self._counter = 0
+        self.qr_count = 0
+
+    # --- device store ------------------------------------------------------------------
+
+    @property
+    def store(self) -> Path:
+        return Path(self.name)
+
+    def _linked(self) -> dict[str, Any] | None:
+        try:
+            data = json.loads(self.store.read_text("utf-8"))
+        except (OSError, ValueError):
+            return None
+        return data if isinstance(data, dict) and data.get("phone") else None
+
+    # --- delivery (as neonize: one task per handler call) ------------------------------------
+
+    def deliver(self, event: Any) -> None:
+        if type(event).__name__ == "Device":
+            self.me = event  # neonize keeps code-0 events as client.me
+            return
+        handler = self.event.handlers.get(event.DESCRIPTOR.name)
+        if handler is not None:
+            self._spawn(handler(self, event))
+
+    def _spawn(self, coro: Awaitable[Any]) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _check(self, op: str, *args: Any) -> None:
+        self.calls.append((op, args))
+        if op in self.fail:
+            raise RuntimeError(self.fail.pop(op))
+
+    # --- lifecycle ------------------------------------------------------------------------
+
+    async def connect(self) -> asyncio.Task[None]:
+        self._check("connect")
+        self._stop = asyncio.Event()
+        task = asyncio.get_running_loop().create_task(self._run(self._stop))
+        return task
+
+    async def _run(self, stop: asyncio.Event) -> None:
+        linked = self._linked()
+        if linked is not None:
+            self._link(linked, pair=False)
+        poller = asyncio.ensure_future(self._poll_control(stop))
+        try:
+            while not stop.is_set():
+                if not self.connected:
+                    self.qr_count += 1
+                    code = f"2@fake-qr-{self.uuid.decode()}-{self.qr_count},key,adv"
+                    if self.event.qr_handler is not None:
+                        self._spawn(self.event.qr_handler(self, code.encode()))
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), self.qr_interval)
+        finally:
+            poller.cancel()
+            self.connected = False
+
+    async def _poll_control(self, stop: asyncio.Event) -> None:
+        control = self.store.with_name(self.store.name + ".control")
+        while not stop.is_set():
+            if control.exists():
+                try:
+                    lines = control.read_text("utf-8").splitlines()
+                    control.unlink()
+                    for line in filter(None, (raw.strip() for raw in lines)):
+                        self._control(json.loads(line))
+                except Exception:
+                    log.exception("fake neonize: bad control file %s", control)
+            await asyncio.sleep(self.control_poll)
+
+    def _control(self, command: dict[str, Any]) -> None:
+        op = command.pop("op")
+        if op == "scan":
+            self.scan(str(command["phone"]))
+        elif op == "incoming":
+            self.incoming(str(command.pop("kind")), **command)
+        else:
+            raise ValueError(f"unknown control op {op!r}")
+
+    def _link(self, data: dict[str, Any], *, pair: bool) -> None:
+        phone = str(data["phone"])
+        if pair:
+            self.deliver(recorded.pair_success(phone))
+        self.deliver(
+            recorded.device(
+                phone,
+                str(data.get("lid") or recorded.ME_LID),
+                str(data.get("push_name") or "Wagate Test"),
+            )
+        )
+        self.connected = True
+        self.deliver(recorded.connected())
+
+    def scan(self, phone: str, *, lid: str | None = None, push_name: str = "Wagate Test") -> None:
+        """The phone scanned the QR code: link, persist, connect."""
+        data = {"phone": phone, "lid": lid or recorded.ME_LID, "push_name": push_name}
+        self.store.parent.mkdir(parents=True, exist_ok=True)
+        self.store.write_text(json.dumps(data), "utf-8")
+        self._link(data, pair=True)
+
+    def incoming(self, kind: str, *, data: str | bytes | None = None, **kw: Any) -> Any:
+        """Deliver ``recorded.<kind>(**kw)``; media get bytes ``download_any`` returns."""
+        builder = getattr(recorded, kind, None)
+        if builder is None or kind.startswith("_"):
+            raise ValueError(f"no recorded event {kind!r}")
+        event = builder(**kw)
+        if type(event).__name__ == "Message":
+            self._counter += 1
+            if "msg_id" not in kw:
+                event.Info.ID = f"3EB0FAKEIN{self._counter:010d}"
+            self._attach_media(event, data)
+        self.deliver(event)
+        return event
+
+    def _attach_media(self, event: Any, data: str | bytes | None) -> None:
+        msg = event.Message
+        if msg.HasField("documentWithCaptionMessage"):
+            msg = msg.documentWithCaptionMessage.message
+        for name in _MEDIA_FIELDS:
+            if msg.HasField(name):
+                part = getattr(msg, name)
+                blob = data.encode() if isinstance(data, str) else data
+                if blob is None:
+                    blob = f"fake {name} {event.Info.ID}".encode()
+                part.directPath = f"/fake/{event.Info.ID}"
+                part.fileLength = len(blob)
+                part.fileSHA256 = hashlib.sha256(blob).digest()
+                self.media[part.directPath] = blob
+                event.Raw.CopyFrom(event.Message)
+
+    async def disconnect(self) -> None:
+        self._check("disconnect")
+        if self._stop is not None:
+            self._stop.set()
+
+    async def stop(self) -> None:
+        self._check("stop")
+        if self._stop is not None:
+            self._stop.set()
+
+    async def logout(self) -> None:
+        self._check("logout")
+        self.store.unlink(missing_ok=True)
+        self.me = None
+        if self._stop is not None:
+            self._stop.set()
+
+    async def PairPhone(
+        self,
+        phone: str,
+        show_push_notification: bool,
+        client_name: Any = None,
+        client_type: Any = None,
+    ) -> str:
+        self._check("PairPhone", phone, show_push_notification, client_name, client_type)
+        if self._stop is None or self._stop.is_set():
+            raise RuntimeError("client is nil")
+
+        async def link_later() -> None:
+            await asyncio.sleep(self.pair_delay)
+            self.scan(phone)
+
+        self._spawn(link_later())
+        return FAKE_PAIRING_CODE
+
+    async def get_me(self) -> Any:
+        self._check("get_me")
+        return self.me if self.me is not None else N.Device()
+
+    def is_connected(self) -> bool:
+        return self.connected
+
+    # --- messaging -------------------------------------------------------------------------
+
+    async def send_message(self, to: Any, message: Any, **_: Any) -> Any:
+        self._check("send_message", to, message)
+        self._counter += 1
+        self.sent.append((to, message))
+        return N.SendResponse(
+            ID=f"3EB0FAKEOUT{self._counter:09d}", Timestamp=int(time.time()), ServerID=0
+        )
+
+    async def upload(self, binary: bytes, media_type: Any = None) -> Any:
+        self._check("upload", media_type)
+        self.uploads.append((binary, media_type))
+        digest = hashlib.sha256(binary).digest()
+        path = f"/fake/upload/{digest.hex()[:16]}"
+        self.media[path] = binary
+        return N.UploadResponse(
+            url=f"https://mmg.whatsapp.net{path}",
+            DirectPath=path,
+            Handle="",
+            MediaKey=b"k" * 32,
+            FileEncSHA256=digest,
+            FileSHA256=digest,
+            FileLength=len(binary),
+        )
+
+    async def download_any(self, message: Any, path: str | None = None) -> bytes | None:
+        self._check("download_any")
+        if self.download_delay:
+            await asyncio.sleep(self.download_delay)
+        for name in _MEDIA_FIELDS:
+            if message.HasField(name):
+                data = self.media.get(getattr(message, name).directPath)
+                if data is None:
+                    raise RuntimeError("failed to download media: 404")
+                if path:
+                    await asyncio.to_thread(Path(path).write_bytes, data)
+                    return None
+                return data
+        raise RuntimeError("no media in message")
+
+    async def mark_read(
+        self, *message_ids: str, chat: Any, sender: Any, receipt: Any, timestamp: int | None = None
+    ) -> None:
+        self._check("mark_read", message_ids, chat, sender, receipt)
+
+    async def send_chat_presence(self, jid: Any, state: Any, media: Any) -> None:
+        self._check("send_chat_presence", jid, state, media)
+
+    async def send_presence(self, presence: Any) -> None:
+        self._check("send_presence", presence)
+
+    async def subscribe_presence(self, jid: Any) -> None:
+        self._check("subscribe_presence", jid)
+
+    async def revoke_message(self, chat: Any, sender: Any, message_id: str) -> Any:
+        self._check("revoke_message", chat, sender, message_id)
+        return N.SendResponse(ID=message_id, Timestamp=int(time.time()), ServerID=0)
+
+    async def build_poll_vote(self, poll_info: Any, option_names: list[str]) -> Any:
+        self._check("build_poll_vote", poll_info, option_names)
+        from neonize.proto.waCommon.WACommon_pb2 import MessageKey as KeyProto
+        from neonize.proto.waE2E import WAWebProtobufsE2E_pb2 as E
+
+        src = poll_info.MessageSource
+        key = KeyProto(
+            remoteJID=f"{src.Chat.User}@{src.Chat.Server}", fromMe=src.IsFromMe, ID=poll_info.ID
+        )
+        return E.Message(
+            pollUpdateMessage=E.PollUpdateMessage(
+                pollCreationMessageKey=key,
+                vote=E.PollEncValue(encPayload=json.dumps(option_names).encode(), encIV=b"iv"),
+                senderTimestampMS=int(time.time() * 1000),
+            )
+        )
+
+    async def decrypt_poll_vote(self, message: Any) -> Any:
+        """The fake "decrypts" votes it built: the payload is the JSON option list."""
+        self._check("decrypt_poll_vote")
+        from neonize.proto.waE2E import WAWebProtobufsE2E_pb2 as E
+
+        names = json.loads(message.Message.pollUpdateMessage.vote.encPayload or b"[]")
+        return E.PollVoteMessage(
+            selectedOptions=[hashlib.sha256(n.encode()).digest() for n in names]
+        )
+
+
+class FakeNeonizeBackend(NeonizeBackend):
+    """A NeonizeBackend on the fake client, with test ops the worker can call by name."""
+
+    @property
+    def fake(self) -> FakeNeonizeClient:
+        client = self.client
+        if not isinstance(client, FakeNeonizeClient):
+            raise RuntimeError("connect first")
+        return client
+
+    async def fake_scan(self, phone: str) -> None:
+        self.fake.scan(phone)
+
+    async def fake_incoming(self, kind: str, **kw: Any) -> str:
+        event = self.fake.incoming(kind, **kw)
+        info = getattr(event, "Info", None)
+        return str(info.ID) if info is not None else ""
+
+    async def fake_sent(self) -> list[dict[str, Any]]:
+        """What was sent so far, as JSON (chat, message)."""
+        from wagate.engines.whatsmeow.convert import jid_to_chat_id, raw_json
+
+        return [
+            {"chat_id": jid_to_chat_id(to), "message": raw_json(msg)} for to, msg in self.fake.sent
+        ]
+
+
+def create(config: BackendConfig, emit: Emit) -> ClientBackend:
+    """``--backend wagate.engines.whatsmeow.fake:create``."""
+    return FakeNeonizeBackend(config, emit, client_factory=FakeNeonizeClient)

@@ -1,0 +1,377 @@
+"""NeonizeBackend on the fake neonize client (in-process), plus the real library."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from wagate.domain.content import Image, MediaBlob, Poll
+from wagate.domain.events import (
+    ConnectionFailed,
+    EngineEvent,
+    LoggedIn,
+    MessageSeen,
+    PollVoteReceived,
+    QrCodeChanged,
+)
+from wagate.domain.messages import Ack, MessageKey, Presence
+from wagate.domain.models import Me
+from wagate.engines.whatsmeow import fake, recorded
+from wagate.engines.whatsmeow.backend import BackendConfig
+from wagate.engines.whatsmeow.convert import quiet_neonize_import
+from wagate.engines.whatsmeow.library import library_version
+from wagate.engines.whatsmeow.neonize_backend import OFFLINE_PREFIX, NeonizeBackend
+from wagate.errors import InvalidParamError, NotSupportedError, SessionNotReadyError
+
+PHONE = recorded.ME_PHONE
+ME = Me(id=f"{PHONE}@c.us", lid=f"{recorded.ME_LID}@lid", push_name="Wagate Test")
+CONTACT = f"{recorded.CONTACT_PHONE}@c.us"
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> BackendConfig:
+    return BackendConfig(
+        instance_id="ABCDEFGHIJKL",
+        device_store=str(tmp_path / "ABCDEFGHIJKL.db"),
+        device_name="wagate",
+        media_dir=tmp_path / "media",
+    )
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.events: list[EngineEvent] = []
+
+    def __call__(self, event: EngineEvent) -> None:
+        self.events.append(event)
+
+    def of(self, kind: type[Any]) -> list[Any]:
+        return [e for e in self.events if isinstance(e, kind)]
+
+    async def wait(self, predicate: Callable[[], bool], within: float = 5.0) -> None:
+        async with asyncio.timeout(within):
+            while not predicate():  # noqa: ASYNC110 - events arrive from callbacks
+                await asyncio.sleep(0.01)
+
+
+def read(path: str) -> str:
+    return Path(path).read_text()
+
+
+def write(path: str, text: str) -> None:
+    Path(path).write_text(text)
+
+
+def exists(path: str) -> bool:
+    return Path(path).exists()
+
+
+Started = tuple[fake.FakeNeonizeBackend, Recorder]
+
+
+def build(config: BackendConfig, **kw: Any) -> Started:
+    recorder = Recorder()
+    backend = fake.FakeNeonizeBackend(config, recorder, client_factory=fake.FakeNeonizeClient, **kw)
+    return backend, recorder
+
+
+async def linked(config: BackendConfig) -> Started:
+    backend, rec = build(config)
+    await backend.connect()
+    await rec.wait(lambda: bool(rec.of(QrCodeChanged)))
+    await backend.fake_scan(PHONE)
+    await rec.wait(lambda: bool(rec.of(LoggedIn)))
+    return backend, rec
+
+
+async def test_connect_shows_a_qr_code(config: BackendConfig) -> None:
+    backend, rec = build(config)
+    await backend.connect()
+    await rec.wait(lambda: bool(rec.of(QrCodeChanged)))
+    assert rec.of(QrCodeChanged)[0].value.startswith("2@fake-qr-ABCDEFGHIJKL-1,")
+    client = backend.fake
+    assert client.props.os == "wagate"  # not "Neonize"
+    assert client.props.platformType == client.props.CHROME
+    assert os.environ["NEONIZE_BOT_TAG"] == "off"
+    assert {"Message", "Receipt", "Connected", "LoggedOut"} <= set(client.event.handlers)
+    await backend.disconnect()
+
+
+async def test_scan_logs_in_and_a_restart_resumes(config: BackendConfig) -> None:
+    backend, rec = await linked(config)
+    assert rec.of(LoggedIn) == [LoggedIn(me=ME)]
+    assert json.loads(read(config.device_store))["phone"] == PHONE
+    await backend.disconnect()
+
+    again, rec2 = build(config)
+    await again.connect()
+    await rec2.wait(lambda: bool(rec2.of(LoggedIn)))
+    assert rec2.of(QrCodeChanged) == []
+    assert rec2.of(LoggedIn) == [LoggedIn(me=ME)]
+    await again.disconnect()
+
+
+async def test_incoming_media_is_downloaded_and_order_is_kept(config: BackendConfig) -> None:
+    backend, rec = await linked(config)
+    backend.fake.download_delay = 0.2
+    image_id = await backend.fake_incoming("image", data=b"\x89PNG-bytes", caption="look")
+    text_id = await backend.fake_incoming("text", body="after the image")
+    await rec.wait(lambda: len(rec.of(MessageSeen)) == 2)
+    first, second = (e.message for e in rec.of(MessageSeen))
+    assert first.key == MessageKey(chat_id=CONTACT, id=image_id, from_me=False)
+    assert isinstance(first.content, Image)
+    assert first.content.media.data == b"\x89PNG-bytes"
+    assert first.content.caption == "look"
+    assert first.recipient == ME.id
+    assert second.key.id == text_id
+    assert second.body == "after the image"
+    await backend.disconnect()
+
+
+async def test_a_failed_download_still_reports_the_message(config: BackendConfig) -> None:
+    backend, rec = await linked(config)
+    backend.fake.fail["download_any"] = "failed to download media: 410 gone"
+    await backend.fake_incoming("image")
+    await rec.wait(lambda: bool(rec.of(MessageSeen)))
+    content = rec.of(MessageSeen)[0].message.content
+    assert isinstance(content, Image)
+    assert content.media.data == b""
+    await backend.disconnect()
+
+
+async def test_send_text_builds_a_reply_with_mentions(config: BackendConfig) -> None:
+    backend, rec = await linked(config)
+    quoted = await backend.fake_incoming("text", body="original")
+    await rec.wait(lambda: bool(rec.of(MessageSeen)))
+    key = MessageKey(chat_id=CONTACT, id=quoted, from_me=False)
+    sent = await backend.send_text(CONTACT, "hi @4488", reply_to=key, mentions=["4488776655@c.us"])
+
+    to, proto = backend.fake.sent[-1]
+    assert (to.User, to.Server) == (recorded.CONTACT_PHONE, "s.whatsapp.net")
+    ext = proto.extendedTextMessage
+    assert ext.text == "hi @4488"
+    assert ext.contextInfo.stanzaID == quoted
+    assert ext.contextInfo.participant == f"{recorded.CONTACT_PHONE}@s.whatsapp.net"
+    assert ext.contextInfo.quotedMessage.conversation == "original"
+    assert list(ext.contextInfo.mentionedJID) == ["4488776655@s.whatsapp.net"]
+    assert sent.key.from_me
+    assert sent.key.chat_id == CONTACT
+    assert sent.ack == Ack.SERVER
+    assert sent.sender == ME.id
+    assert sent.reply_to == key.serialized
+    assert sent.source == "api"
+
+    plain = await backend.send_text(CONTACT, "plain", reply_to=None, mentions=())
+    assert backend.fake.sent[-1][1].conversation == "plain"
+    assert plain.key.id != sent.key.id
+    await backend.disconnect()
+
+
+async def test_send_image_uploads_then_sends(config: BackendConfig) -> None:
+    backend, _ = await linked(config)
+    content = Image(media=MediaBlob(data=b"img-bytes", mimetype="image/png"), caption="cap")
+    sent = await backend.send_message(CONTACT, content, reply_to=None, mentions=())
+    data, media_type = backend.fake.uploads[0]
+    assert data == b"img-bytes"
+    assert media_type.name == "MediaImage"
+    img = backend.fake.sent[-1][1].imageMessage
+    assert img.caption == "cap"
+    assert img.mimetype == "image/png"
+    assert img.fileLength == len(b"img-bytes")
+    assert img.directPath.startswith("/fake/upload/")
+    assert sent.body == "cap"
+    assert sent.content == content
+    await backend.disconnect()
+
+
+async def test_poll_send_vote_and_decrypted_votes(config: BackendConfig) -> None:
+    backend, rec = await linked(config)
+    poll = await backend.send_message(
+        CONTACT, Poll(name="Lunch?", options=("Pizza", "Sushi")), reply_to=None, mentions=()
+    )
+    sent_poll = backend.fake.sent[-1][1]
+    assert sent_poll.pollCreationMessageV3.name == "Lunch?"
+    assert len(sent_poll.messageContextInfo.messageSecret) == 32
+
+    await backend.vote_poll(poll.key, ["Sushi"])
+    vote = backend.fake.sent[-1][1]
+    assert poll.key.id == vote.pollUpdateMessage.pollCreationMessageKey.ID
+    with pytest.raises(InvalidParamError):
+        await backend.vote_poll(poll.key, ["Tacos"])
+
+    # the contact votes: the fake "encrypts" with JSON, decrypt_poll_vote reverses it
+    backend.fake.deliver(recorded.message_event(vote, msg_id="3EB0VOTE"))
+    await rec.wait(lambda: bool(rec.of(PollVoteReceived)))
+    got = rec.of(PollVoteReceived)[0]
+    assert got.poll.id == poll.key.id
+    assert got.selected == ("Sushi",)
+    assert got.voter == CONTACT
+    await backend.disconnect()
+
+
+async def test_other_operations_reach_the_client(config: BackendConfig) -> None:
+    backend, _ = await linked(config)
+    fake_client = backend.fake
+    key = MessageKey(chat_id=CONTACT, id="3EB0X", from_me=False)
+    await backend.mark_seen(CONTACT, [key], participant=None)
+    await backend.set_chat_presence(CONTACT, Presence.RECORDING)
+    await backend.set_presence(Presence.AVAILABLE)
+    assert await backend.get_presence(CONTACT) == []
+    reaction_id = await backend.react(key, "👍")
+    ops = [op for op, _ in fake_client.calls]
+    assert {"mark_read", "send_chat_presence", "send_presence", "subscribe_presence"} <= set(ops)
+    mark = next(args for op, args in fake_client.calls if op == "mark_read")
+    assert mark[0] == ("3EB0X",)
+    reaction = fake_client.sent[-1][1].reactionMessage
+    assert (reaction.key.ID, reaction.text, reaction.key.fromMe) == ("3EB0X", "👍", False)
+    assert reaction_id.startswith("3EB0FAKEOUT")
+    await backend.disconnect()
+
+
+async def test_star_is_not_supported(config: BackendConfig) -> None:
+    backend, _ = await linked(config)
+    with pytest.raises(NotSupportedError, match="app-state patch path is broken"):
+        await backend.star(MessageKey(chat_id=CONTACT, id="X", from_me=False), True)
+    await backend.disconnect()
+
+
+async def test_operations_need_a_login(config: BackendConfig) -> None:
+    backend, _ = build(config)
+    with pytest.raises(SessionNotReadyError):
+        await backend.send_text(CONTACT, "hi", reply_to=None, mentions=())
+    with pytest.raises(SessionNotReadyError):
+        await backend.pair_phone(PHONE)
+
+
+async def test_pair_phone_waits_for_registration_then_links(config: BackendConfig) -> None:
+    backend, rec = build(config)
+    await backend.connect()
+    assert await backend.pair_phone(PHONE) == fake.FAKE_PAIRING_CODE
+    await rec.wait(lambda: bool(rec.of(LoggedIn)))
+    assert rec.of(LoggedIn)[0].me.id == ME.id
+    await backend.disconnect()
+
+
+async def test_logout_forgets_the_device(config: BackendConfig) -> None:
+    backend, _ = await linked(config)
+    await backend.logout()
+    assert not exists(config.device_store)
+    assert backend.me is None
+
+
+async def test_control_file_drives_a_fake_in_another_process(config: BackendConfig) -> None:
+    backend, rec = build(config)
+    await backend.connect()
+    control = config.device_store + ".control"
+    commands = [
+        {"op": "scan", "phone": PHONE},
+        {"op": "incoming", "kind": "text", "body": "via file"},
+    ]
+    write(control, "".join(json.dumps(c) + "\n" for c in commands))
+    await rec.wait(lambda: bool(rec.of(MessageSeen)))
+    assert rec.of(LoggedIn)[0].me == ME
+    assert rec.of(MessageSeen)[0].message.body == "via file"
+    assert not exists(control)
+    await backend.disconnect()
+
+
+class OfflineClient(fake.FakeNeonizeClient):
+    async def _run(self, stop: asyncio.Event) -> None:
+        await asyncio.sleep(0.01)
+        raise RuntimeError("failed to dial whatsapp web websocket: no such host")
+
+
+class SilentClient(fake.FakeNeonizeClient):
+    async def _run(self, stop: asyncio.Event) -> None:
+        await stop.wait()
+
+
+async def test_offline_connect_fails_clearly(config: BackendConfig) -> None:
+    rec = Recorder()
+    backend = NeonizeBackend(config, rec, client_factory=OfflineClient)
+    await backend.connect()
+    await rec.wait(lambda: bool(rec.of(ConnectionFailed)))
+    reason = rec.of(ConnectionFailed)[0].reason
+    assert reason.startswith(OFFLINE_PREFIX)
+    assert "no such host" in reason
+    await backend.disconnect()
+
+
+async def test_a_silent_client_is_given_up_after_the_timeout(config: BackendConfig) -> None:
+    rec = Recorder()
+    backend = NeonizeBackend(config, rec, client_factory=SilentClient, connect_timeout=0.1)
+    await backend.connect()
+    await rec.wait(lambda: bool(rec.of(ConnectionFailed)))
+    assert "no QR code and no connection after 0.1 seconds" in rec.of(ConnectionFailed)[0].reason
+    assert len(rec.events) == 1
+    await backend.disconnect()
+
+
+# --- the real library -----------------------------------------------------------------
+
+
+def test_the_real_library_loads_and_reports_its_version() -> None:
+    with quiet_neonize_import():
+        from neonize._binder import gocode  # noqa: TID251 - the version check itself
+
+    assert gocode.GetVersion() == b"0.5.2"
+    assert library_version() == "0.5.2"
+
+
+REAL_CLIENT_SCRIPT = textwrap.dedent(
+    """
+    import asyncio, json, os, sys
+    from pathlib import Path
+    from wagate.engines.whatsmeow.backend import BackendConfig
+    from wagate.engines.whatsmeow.neonize_backend import create
+
+    async def main():
+        events = []
+        store = Path(sys.argv[1])
+        config = BackendConfig(instance_id="REALOFFLINE1", device_store=str(store / "dev.db"),
+                               device_name="wagate", media_dir=store)
+        backend = create(config, events.append)
+        backend._connect_timeout = 20.0
+        await backend.connect()
+        for _ in range(300):
+            if events:
+                break
+            await asyncio.sleep(0.1)
+        await backend.disconnect()
+        names = [type(e).__name__ for e in events]
+        reasons = [getattr(e, "reason", "") for e in events]
+        print("RESULT " + json.dumps({"events": names, "reasons": reasons}), flush=True)
+
+    asyncio.run(main())
+    os._exit(0)  # do not wait for neonize's Go threads
+    """
+)
+
+
+def test_a_real_client_on_this_offline_machine_fails_without_hanging(tmp_path: Path) -> None:
+    """In a subprocess: a Go fault would kill pytest itself."""
+    proc = subprocess.run(
+        [sys.executable, "-c", REAL_CLIENT_SCRIPT, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=90,
+        cwd=tmp_path,
+        check=False,
+    )
+    lines = [line for line in proc.stdout.splitlines() if line.startswith("RESULT ")]
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert lines, proc.stdout[-2000:] + proc.stderr[-2000:]
+    result = json.loads(lines[0].removeprefix("RESULT "))
+    if result["events"][:1] == ["QrCodeChanged"]:
+        pytest.skip("this machine can reach WhatsApp: it got a QR code")
+    assert result["events"][0] == "ConnectionFailed", result
+    assert result["reasons"][0].startswith(OFFLINE_PREFIX), result

@@ -1,0 +1,150 @@
+"""The whole whatsmeow chain without WhatsApp: HTTP → server → engine worker process →
+neonize backend → a fake client at the neonize boundary emitting recorded neonize events
+→ store and webhooks. The worker is killed and comes back."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from wagate.config import Settings
+from wagate.engines.whatsmeow.engine import WhatsmeowEngine
+from wagate_receiver import Receiver
+from wagate_testing import Api, events_of, make_settings, wait_event
+
+ME_PHONE = "447441429001"
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return make_settings(
+        tmp_path,
+        default_engine="whatsmeow",
+        whatsmeow_backend="wagate.engines.whatsmeow.fake:create",
+    )
+
+
+def engine_of(api: Api) -> WhatsmeowEngine:
+    engine = api.services.sessions.engine("whatsmeow")
+    assert isinstance(engine, WhatsmeowEngine)
+    return engine
+
+
+def control(api: Api, instance_id: str, **command: Any) -> None:
+    """Tell the fake client (inside the worker process) what the phone does."""
+    path = Path(f"{engine_of(api).device_store_path(instance_id)}.control")
+    with path.open("a") as out:
+        out.write(json.dumps(command) + "\n")
+
+
+async def status_becomes(api: Api, ids: dict[str, str], wanted: str) -> dict[str, Any]:
+    async with asyncio.timeout(20):
+        while True:
+            info: dict[str, Any] = await api.ok("GET", "session/info", **ids)
+            if info["status"] == wanted:
+                return info
+            await asyncio.sleep(0.05)
+
+
+async def test_link_send_receive_and_survive_a_worker_crash(api: Api, receiver: Receiver) -> None:
+    created = await api.new_session(config={"webhooks": [{"url": receiver.url}]})
+    assert created["engine"] == "whatsmeow"
+    ids = {"access_token": api.tenant, "instance_id": created["instance_id"]}
+    info = await status_becomes(api, ids, "SCAN_QR_CODE")
+    assert info["me"] is None
+    qr = await api.ok("GET", "getQr", format="raw", **ids)
+    assert qr["value"]
+
+    control(api, ids["instance_id"], op="scan", phone=ME_PHONE)
+    linked = await status_becomes(api, ids, "WORKING")
+    assert linked["me"]["id"] == f"{ME_PHONE}@c.us"
+
+    sent = await api.ok("POST", "send", chatId="+1 555 000 1111", message="hi there", **ids)
+    assert sent["id"].startswith("true_15550001111@c.us_")
+    assert sent["fromMe"] is True
+
+    control(api, ids["instance_id"], op="incoming", kind="text", body="hello from a phone")
+    incoming = await wait_event(receiver, ids["instance_id"], "message", body="hello from a phone")
+    assert incoming["payload"]["fromMe"] is False
+    assert incoming["engine"] == "whatsmeow"
+
+    # A Go fault kills the whole worker process; the supervisor starts a new one and the
+    # session comes back from its device store, without a new scan.
+    worker = engine_of(api).supervisor.worker_of(ids["instance_id"])
+    assert worker is not None
+    assert worker.pid is not None
+    os.kill(worker.pid, signal.SIGKILL)
+
+    def lost(r: Receiver) -> list[dict[str, Any]]:
+        return [
+            e
+            for e in events_of(r, ids["instance_id"], "session.status")
+            if e["payload"]["status"] == "STARTING" and e["payload"]["reason"]
+        ]
+
+    await receiver.wait_for(lambda r: bool(lost(r)))
+    assert "engine worker stopped" in lost(receiver)[0]["payload"]["reason"]
+    await receiver.wait_for(
+        lambda r: (
+            events_of(r, ids["instance_id"], "session.status")[-1]["payload"]["status"] == "WORKING"
+        )
+    )
+    back = await status_becomes(api, ids, "WORKING")
+    assert back["me"]["id"] == f"{ME_PHONE}@c.us"
+    restarted = engine_of(api).supervisor.worker_of(ids["instance_id"])
+    assert restarted is not None
+    assert restarted.pid != worker.pid
+    again = await api.ok("POST", "send", chatId="15550001111", message="still here", **ids)
+    assert again["body"] == "still here"
+
+
+async def test_what_neonize_cannot_do_is_422(api: Api) -> None:
+    created = await api.new_session()
+    ids = {"access_token": api.tenant, "instance_id": created["instance_id"]}
+    await status_becomes(api, ids, "SCAN_QR_CODE")
+    control(api, ids["instance_id"], op="scan", phone=ME_PHONE)
+    await status_becomes(api, ids, "WORKING")
+    sent = await api.ok("POST", "send", chatId="15550001111", message="star me", **ids)
+    response = await api.call(
+        "PUT", "star", chatId="15550001111@c.us", messageId=sent["id"], star=True, **ids
+    )
+    assert response.status_code == 422
+    assert "app state" in response.json()["message"]
+
+
+async def test_pairing_code_and_logout(api: Api) -> None:
+    created = await api.new_session()
+    ids = {"access_token": api.tenant, "instance_id": created["instance_id"]}
+    await status_becomes(api, ids, "SCAN_QR_CODE")
+    code = await api.ok("POST", "requestCode", phone_number=ME_PHONE, **ids)
+    assert code["code"]
+    await status_becomes(api, ids, "WORKING")  # the fake links a moment after pairing
+
+    out = await api.ok("POST", "session/logout", **ids)
+    assert out["me"] is None
+    await status_becomes(api, ids, "SCAN_QR_CODE")
+    assert not engine_of(api).device_store_path(ids["instance_id"]).exists()
+
+
+async def test_the_real_engine_is_refused_under_pytest(tmp_path: Path) -> None:
+    from wagate.app import create_app
+    from wagate_testing import ADMIN_TOKEN
+
+    settings = make_settings(tmp_path, default_engine="whatsmeow")
+    app = create_app(settings, announce=lambda line: None)
+    import httpx
+
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://w.test") as http:
+            response = await http.post(
+                "/wp-json/awp/v1/createSession", json={"access_token": ADMIN_TOKEN, "name": "x"}
+            )
+    assert response.status_code == 502
+    assert "WAGATE_ALLOW_REAL_ENGINE" in response.json()["message"]
