@@ -83,7 +83,10 @@ async def setup(base: str) -> dict[str, str]:
         ids = []
         for phone in ("447441429001", "447441429002"):
             created = (
-                await client.post("/createSession", json={"access_token": ADMIN, "name": phone})
+                await client.post(
+                    "/createSession",
+                    json={"access_token": ADMIN, "name": phone, "engine": "sandbox"},
+                )
             ).json()
             instance = {"access_token": ADMIN, "instance_id": created["instance_id"]}
             (

@@ -31,7 +31,8 @@ class Server:
     def __init__(self, data_dir: Path, env: dict[str, str]) -> None:
         self.data_dir = data_dir
         self.port = free_port()
-        self.env = {k: v for k, v in os.environ.items() if not k.startswith("WAGATE_")} | env
+        clean = {k: v for k, v in os.environ.items() if not k.startswith("WAGATE_")}
+        self.env = clean | {"WAGATE_DEFAULT_ENGINE": "sandbox"} | env
         self.process: subprocess.Popen[str] | None = None
         self.output: list[str] = []
         self.base_url = f"http://127.0.0.1:{self.port}"

@@ -84,7 +84,11 @@ class Api:
 
 
 def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
-    values: dict[str, Any] = {"data_dir": tmp_path / "data", "admin_token": ADMIN_TOKEN}
+    values: dict[str, Any] = {
+        "data_dir": tmp_path / "data",
+        "admin_token": ADMIN_TOKEN,
+        "default_engine": "sandbox",  # tests never reach WhatsApp
+    }
     values.update(overrides)
     return Settings(**values)
 

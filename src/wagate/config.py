@@ -30,7 +30,9 @@ class Settings(BaseSettings):
     database_url: str = Field(
         "", description="SQLAlchemy URL; empty means a SQLite file in the data directory."
     )
-    default_engine: str = Field("sandbox", description="Engine of sessions created without one.")
+    default_engine: str = Field(
+        "whatsmeow", description="Engine of sessions created without one (sandbox to try)."
+    )
     admin_token: str | None = Field(
         None, description="Admin access token; generated and printed once when unset."
     )

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
-from wagate_testing import API, Api
+from wagate.app import create_app
+from wagate_testing import ADMIN_TOKEN, API, Api, make_settings
 
 INSTANCE_ROUTES = [
     ("POST", "session/start"),
@@ -204,3 +207,19 @@ async def test_openapi_documents_every_route_and_its_parameters(api: Api) -> Non
     assert {"name", "config", "engine", "start"} <= {p["name"] for p in create["parameters"]}
     assert "Error" in document["components"]["schemas"]
     assert (await api.http.get("/docs")).status_code == 200
+
+
+async def test_without_the_sandbox_its_routes_are_gone(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path, default_engine="whatsmeow", sandbox_enabled=False)
+    app = create_app(settings, announce=lambda line: None)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://w.test") as http:
+            scan = await http.post(f"{API}/sandbox/scan", json={"access_token": ADMIN_TOKEN})
+            sandbox = await http.post(
+                f"{API}/createSession",
+                json={"access_token": ADMIN_TOKEN, "name": "x", "engine": "sandbox"},
+            )
+    assert scan.status_code == 404
+    assert sandbox.status_code == 400
+    assert "whatsmeow" in sandbox.json()["message"]

@@ -26,7 +26,7 @@ def test_defaults() -> None:
     assert settings.port == 8080
     assert settings.data_dir == Path("data")
     assert settings.database_url == ""
-    assert settings.default_engine == "sandbox"
+    assert settings.default_engine == "whatsmeow"
     assert settings.admin_token is None
     assert settings.log_level == "INFO"
     assert settings.sandbox_enabled is True
@@ -138,7 +138,8 @@ def test_an_unknown_engine_is_refused() -> None:
 
 def test_a_default_sandbox_engine_needs_the_sandbox(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("WAGATE_SANDBOX_ENABLED", "false")
-    assert "sandbox is disabled" in _refusal()
+    assert "sandbox is disabled" in _refusal(default_engine="sandbox")
+    assert load_settings().sandbox_enabled is False  # fine with the default whatsmeow
 
 
 @pytest.mark.parametrize(
