@@ -29,6 +29,7 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python bench/send.py
 	$(BIN)/python bench/webhooks.py
 	$(BIN)/python bench/media.py
+	$(BIN)/python bench/sessions.py
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check src tests bench

@@ -101,21 +101,76 @@ async def throughput(count: int) -> list[tuple[str, str]]:
         await ffmpeg.thumbnail(png)
         await ffmpeg.image_size(png)
 
+    routes = await api_jobs()
     rows: list[tuple[str, str]] = []
-    for name, job, data in (
-        ("voice note (MP3 → OGG/Opus)", voice, mp3),
-        ("image prep", image, png),
+    for (name, job, data), route in zip(
+        (("voice note (MP3 → OGG/Opus)", voice, mp3), ("image prep", image, png)),
+        ("sendVoice", "sendImage"),
+        strict=True,
     ):
         ffmpeg.commands.clear()
         await job()  # warm-up, and the command lines to replay
         commands = list(ffmpeg.commands)
         direct = await asyncio.to_thread(run_direct, commands, data, count)
         piped = await run_pipeline(job, count)
+        http = await run_pipeline(routes[route], count)
         rows += [
             (f"{name}: ffmpeg directly", f"{direct:7.1f} /s"),
             (f"{name}: Ffmpeg pipeline", f"{piped:7.1f} /s  ({piped / direct:.0%} of direct)"),
+            (f"{route} through the HTTP API", f"{http:7.1f} /s  ({http / direct:.0%} of direct)"),
         ]
+    await routes.close()
     return rows
+
+
+class ApiJobs(dict[str, Callable[[], Awaitable[None]]]):
+    """``sendImage``/``sendVoice`` requests against an in-process app with two linked
+    sandbox sessions (the whole route: parameters, sniffing, conversion, store, events)."""
+
+    close: Callable[[], Awaitable[None]]
+
+
+async def api_jobs() -> ApiJobs:
+    import base64
+    import contextlib
+
+    import httpx
+
+    from wagate.app import create_app
+    from wagate.config import load_settings
+
+    stack = contextlib.AsyncExitStack()
+    data_dir = stack.enter_context(tempfile.TemporaryDirectory())
+    admin = "bench-admin-token-000000"
+    settings = load_settings(data_dir=data_dir, admin_token=admin, default_engine="sandbox")
+    app = create_app(settings, announce=lambda line: None)
+    await stack.enter_async_context(app.router.lifespan_context(app))
+    http = await stack.enter_async_context(
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://b/")
+    )
+    api = "wp-json/awp/v1/"
+    ids = []
+    for phone in ("447441429001", "447441429002"):
+        made = (
+            await http.post(f"{api}createSession", json={"access_token": admin, "name": phone})
+        ).json()
+        session = {"access_token": admin, "instance_id": made["instance_id"]}
+        (await http.post(f"{api}sandbox/scan", json={**session, "phone": phone})).raise_for_status()
+        ids.append(session)
+    files = {
+        "sendImage": base64.b64encode(media_samples.png()).decode(),
+        "sendVoice": base64.b64encode(media_samples.mp3()).decode(),
+    }
+    jobs = ApiJobs()
+    for route, data in files.items():
+
+        async def job(route: str = route, data: str = data) -> None:
+            params = {**ids[0], "chatId": "447441429002@c.us", "file": {"data": data}}
+            (await http.post(f"{api}{route}", json=params, timeout=120)).raise_for_status()
+
+        jobs[route] = job
+    jobs.close = stack.aclose
+    return jobs
 
 
 class PeakSampler:

@@ -48,7 +48,6 @@ from wagate.domain.content import (
 )
 from wagate.domain.events import (
     ConnectionFailed,
-    ConnectionLost,
     EngineEvent,
     LoggedIn,
     MessageSeen,
@@ -385,7 +384,9 @@ class NeonizeBackend:
             return
         exc = task.exception()
         if exc is None:
-            self._publish(ConnectionLost(reason="The WhatsApp client stopped"))
+            # Nothing here reconnects a client whose connect loop ended: say so, and a
+            # restart (or the user) starts it again.
+            self._fail("The WhatsApp client stopped; restart the session")
         elif not self._alive or "dial" in str(exc):
             self._fail(OFFLINE_PREFIX + str(exc))
         else:
