@@ -423,3 +423,19 @@ async def test_details_clients_rely_on(api: Api, receiver: Receiver, files: str)
     card = [{"fullName": "Ann", "phoneNumber": "not a phone"}]
     refused = await api.call("POST", "sendContactVcard", chatId=B_ID, contacts=card, **a)
     assert refused.status_code == 400
+
+
+async def test_status_recipients_as_comma_list_and_video_note(
+    api: Api, receiver: Receiver, files: str
+) -> None:
+    a, b = await pair(api, receiver)
+    only_b = await api.ok("POST", "status/text", text="for B", contacts=f"{B_ID}, 15550009999", **a)
+    assert only_b["id"].startswith("true_status@broadcast_")
+    await wait_event(receiver, b["instance_id"], "message", body="for B")
+    nobody = await api.ok("POST", "status/text", text="null list", contacts="null", **a)
+    assert nobody["body"] == "null list"
+    note = await api.ok(
+        "POST", "status/video", asNote="true", file={"url": f"{files}/clip.mkv"}, **a
+    )
+    probe = await Ffmpeg().probe(await download(api, a, note["media"]["url"]))
+    assert probe.width == probe.height

@@ -130,7 +130,8 @@ class StatusText:
     text: str
     background_color: str = "#1f2c34"  # "#rrggbb"
     font: int = 0  # WhatsApp's font number, 0..9
-    link_preview: bool = False
+    link_preview: bool = True
+    link_preview_high_quality: bool = False
 
 
 Content = (

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import Field, field_validator
+from pydantic import BeforeValidator, Field, field_validator
 
 from wagate.domain.content import StatusText
 from wagate.domain.messages import MessageKey
@@ -19,10 +19,20 @@ router = WawpRouter(tags=["Status"])
 STATUS_ERRORS = [409, 413, 422, 502]
 
 
+def _recipients(value: Any) -> Any:
+    """``contacts`` may be null, a list, or a comma-separated string (n8n sends that)."""
+    if value is None or (isinstance(value, str) and value.strip() in ("", "null")):
+        return []
+    if isinstance(value, str) and "," in value:
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
 class StatusParams(InstanceParams):
-    contacts: ChatIdList = Field(
+    contacts: Annotated[ChatIdList, BeforeValidator(_recipients)] = Field(
         default_factory=list,
-        description="Who may see it (default: the account's contacts).",
+        description="Who may see it: chat ids, a list or comma-separated (default: the "
+        "account's contacts).",
     )
 
 
@@ -30,7 +40,8 @@ class TextStatusParams(StatusParams):
     text: str = Field(min_length=1, max_length=700)
     backgroundColor: str = Field("#1f2c34", description="`#rrggbb`.")
     font: int = Field(0, ge=0, le=9, description="WhatsApp's font number, 0 to 9.")
-    linkPreview: Bool = Field(False, description="Show a preview of a link in the text.")
+    linkPreview: Bool = Field(True, description="Show a preview of a link in the text.")
+    linkPreviewHighQuality: Bool = Field(False, description="A large preview image.")
 
     @field_validator("backgroundColor")
     @classmethod
@@ -52,6 +63,7 @@ class VoiceStatusParams(StatusParams):
 
 class VideoStatusParams(MediaStatusParams):
     convert: Bool = Field(True, description="Convert to MP4 H.264/AAC first (default true).")
+    asNote: Bool = Field(False, description="A round video note.")
 
 
 class DeleteStatusParams(InstanceParams):
@@ -65,7 +77,11 @@ async def text_status(call: Call[TextStatusParams]) -> dict[str, Any]:
     """A text story on a coloured background."""
     p = call.params
     content = StatusText(
-        text=p.text, background_color=p.backgroundColor, font=p.font, link_preview=p.linkPreview
+        text=p.text,
+        background_color=p.backgroundColor,
+        font=p.font,
+        link_preview=p.linkPreview,
+        link_preview_high_quality=p.linkPreviewHighQuality,
     )
     return await call.services.messaging.post_status(
         call.session.instance_id, content, recipients=p.contacts
@@ -119,7 +135,11 @@ async def video_status(call: Call[VideoStatusParams]) -> dict[str, Any]:
     """A video story (converted to MP4 unless `convert=false`)."""
     p = call.params
     video = await call.services.media.video(
-        p.file.source(), caption=p.caption, convert=p.convert, as_note=False, route="status/video"
+        p.file.source(),
+        caption=p.caption,
+        convert=p.convert,
+        as_note=p.asNote,
+        route="status/video",
     )
     return await call.services.messaging.post_status(
         call.session.instance_id, video, recipients=p.contacts
