@@ -73,6 +73,9 @@ async def test_link_send_receive_and_survive_a_worker_crash(api: Api, receiver: 
     incoming = await wait_event(receiver, ids["instance_id"], "message", body="hello from a phone")
     assert incoming["payload"]["fromMe"] is False
     assert incoming["engine"] == "whatsmeow"
+    raw = incoming["payload"]["_data"]["raw"]  # neonize's event as JSON
+    assert raw["Message"]["conversation"] == "hello from a phone"
+    assert raw["Info"]["ID"] == incoming["payload"]["id"].rsplit("_", 1)[1]
 
     # A Go fault kills the whole worker process; the supervisor starts a new one and the
     # session comes back from its device store, without a new scan.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import IntEnum, StrEnum
+from typing import Any
 
 from wagate.domain.content import Content
 
@@ -78,3 +79,4 @@ class Message:
     source: str = "app"  # "api" when sent through wagate, "app" otherwise
     content: Content | None = None
     media_id: str | None = None
+    raw: dict[str, Any] | None = None  # the engine's own event as JSON, for ``_data``

@@ -108,6 +108,8 @@ def message(msg: Message, *, media_url: str | None = None) -> dict[str, Any]:
             "to": msg.recipient,
             "ack": int(msg.ack),
             "notifyName": msg.push_name,
+            # The real engine's event, as it received it (absent on the sandbox).
+            **({"raw": msg.raw} if msg.raw else {}),
         },
     }
     payload.update(_content_fields(msg.content))

@@ -728,6 +728,7 @@ def _ev_message(ev: Any, me: str | None, me_lid: str | None) -> list[Converted]:
         push_name=info.Pushname or None,
         source="app",
         content=content,
+        raw=raw_json(ev),
     )
     seen = MessageSeen(message=message)
     if media_type is None:
