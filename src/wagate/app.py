@@ -88,11 +88,16 @@ def create_app(
                     log.info("%d webhook deliveries were in flight at the last stop", released)
             dispatcher.start()
             pruner = asyncio.create_task(_prune_forever(services, settings))
+            # Sessions come back in the background: the API answers at once, also with
+            # thousands of sessions to restore (/health says "restoring" meanwhile).
+            restore = asyncio.create_task(services.sessions.restore())
             try:
-                await services.sessions.restore()
                 announce(f"wagate {__version__}: API docs at {settings.base_url}/docs")
                 yield
             finally:
+                restore.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await restore
                 await services.sessions.shutdown()
                 for engine in {id(e): e for e in _engines_of(services)}.values():
                     await engine.close()

@@ -178,6 +178,7 @@ async def test_health_reports_sessions_by_status(api: Api) -> None:
     body = response.json()
     assert body["status"] == "ok"
     assert body["sessions"] == {"SCAN_QR_CODE": 1, "STOPPED": 1}
+    assert body["restoring"] is False
 
 
 async def test_health_is_503_when_the_store_is_gone(

@@ -26,5 +26,6 @@ async def health(request: Request) -> JSONResponse:
             "store": "ok",
             "version": __version__,
             "sessions": await services.sessions.count_by_status(),
+            "restoring": services.sessions.restoring,
         }
     )

@@ -86,6 +86,7 @@ class SessionService:
         self._default_engine = default_engine
         self._publish = publish
         self._forward: Forward = _ignore
+        self.restoring = False  # sessions of the last run are still coming back
         self._on_delete: list[Callable[[str], Awaitable[None]]] = []
         self._runtimes: dict[str, _Runtime] = {}
         self._locks: dict[str, asyncio.Lock] = {}
@@ -299,6 +300,13 @@ class SessionService:
         A session that should run comes back (WORKING without a scan when its device
         is stored); one marked running that should not run is set STOPPED.
         """
+        self.restoring = True
+        try:
+            await self._restore_all()
+        finally:
+            self.restoring = False
+
+    async def _restore_all(self) -> None:
         sessions = await self._sessions.list()
         wanted = [s for s in sessions if s.should_run and s.status is not SessionStatus.FAILED]
         wanted_ids = {s.instance_id for s in wanted}
