@@ -14,7 +14,7 @@ from wagate.domain.events import EngineEvent, LoggedIn, LoggedOut, QrCodeChanged
 from wagate.domain.models import Me
 from wagate.engines.base import EngineSession
 from wagate.engines.sandbox import SandboxEngine, SandboxNetwork, SandboxSession
-from wagate.engines.sandbox.engine import PAIRING_CODE_ALPHABET, autolink_phone
+from wagate.engines.sandbox.util import PAIRING_CODE_ALPHABET, autolink_phone
 from wagate.errors import InvalidParamError, InvalidSessionStatusError, NotSupportedError
 
 ID = "ABCDEFGH1234"

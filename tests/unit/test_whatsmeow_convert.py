@@ -42,6 +42,7 @@ from wagate.domain.events import (
 )
 from wagate.domain.messages import Ack, Message, MessageKey, Presence
 from wagate.engines.whatsmeow import convert as cv
+from wagate.engines.whatsmeow import outgoing as og
 from wagate.engines.whatsmeow.convert import E, N
 
 EVENTS = events()
@@ -354,16 +355,16 @@ def test_unknown_event_is_raw() -> None:
 
 
 def test_text_builders() -> None:
-    assert cv.text_message("hi") == E.Message(conversation="hi")
-    ctx = cv.context_info(
-        quote=cv.Quote(id="3EB0Q", participant="4477@s.whatsapp.net"), mentions=["4488@c.us"]
+    assert og.text_message("hi") == E.Message(conversation="hi")
+    ctx = og.context_info(
+        quote=og.Quote(id="3EB0Q", participant="4477@s.whatsapp.net"), mentions=["4488@c.us"]
     )
-    msg = cv.text_message("hi @4488", context=ctx)
+    msg = og.text_message("hi @4488", context=ctx)
     info = msg.extendedTextMessage.contextInfo
     assert msg.extendedTextMessage.text == "hi @4488"
     assert (info.stanzaID, info.participant) == ("3EB0Q", "4477@s.whatsapp.net")
     assert list(info.mentionedJID) == ["4488@s.whatsapp.net"]
-    assert cv.context_info() is None
+    assert og.context_info() is None
 
 
 def upload() -> Any:
@@ -380,7 +381,7 @@ def upload() -> Any:
 
 def test_media_builders() -> None:
     blob = MediaBlob(data=b"abc", mimetype="image/png")
-    img = cv.media_message(Image(media=blob, caption="c"), upload()).imageMessage
+    img = og.media_message(Image(media=blob, caption="c"), upload()).imageMessage
     assert (img.URL, img.directPath, img.mimetype, img.caption, img.fileLength) == (
         "https://mmg/x",
         "/x",
@@ -388,38 +389,38 @@ def test_media_builders() -> None:
         "c",
         3,
     )
-    note = cv.media_message(Video(media=blob, note=True), upload())
+    note = og.media_message(Video(media=blob, note=True), upload())
     assert note.HasField("ptvMessage")
-    voice = cv.media_message(Audio(media=blob), upload())
+    voice = og.media_message(Audio(media=blob), upload())
     assert voice.audioMessage.PTT
-    doc = cv.media_message(
+    doc = og.media_message(
         Document(media=MediaBlob(data=b"x", mimetype="application/pdf", filename="a.pdf")),
         upload(),
     )
     assert doc.documentMessage.fileName == "a.pdf"
-    assert cv.media_type_of(Document(media=blob)) == "MediaDocument"
+    assert og.media_type_of(Document(media=blob)) == "MediaDocument"
 
 
 def test_other_builders() -> None:
-    loc = cv.location_message(Location(latitude=1.5, longitude=2.5, name="X"))
+    loc = og.location_message(Location(latitude=1.5, longitude=2.5, name="X"))
     assert loc.locationMessage.degreesLatitude == 1.5
     card = ContactCard(display_name="Bob", vcard="BEGIN:VCARD\nEND:VCARD")
-    assert cv.contacts_message(Contacts(cards=(card,))).contactMessage.displayName == "Bob"
-    assert len(cv.contacts_message(Contacts(cards=(card, card))).contactsArrayMessage.contacts) == 2
-    single = cv.poll_message(Poll(name="Q", options=("a", "b")), secret=b"s" * 32)
+    assert og.contacts_message(Contacts(cards=(card,))).contactMessage.displayName == "Bob"
+    assert len(og.contacts_message(Contacts(cards=(card, card))).contactsArrayMessage.contacts) == 2
+    single = og.poll_message(Poll(name="Q", options=("a", "b")), secret=b"s" * 32)
     assert single.pollCreationMessageV3.selectableOptionsCount == 1
     assert single.messageContextInfo.messageSecret == b"s" * 32
-    multi = cv.poll_message(Poll(name="Q", options=("a", "b"), multiple_answers=True), secret=b"")
+    multi = og.poll_message(Poll(name="Q", options=("a", "b"), multiple_answers=True), secret=b"")
     assert [o.optionName for o in multi.pollCreationMessage.options] == ["a", "b"]
-    react = cv.reaction_message(MessageKey(chat_id="4477@c.us", id="X", from_me=True), "❤")
+    react = og.reaction_message(MessageKey(chat_id="4477@c.us", id="X", from_me=True), "❤")
     assert react.reactionMessage.key.remoteJID == "4477@s.whatsapp.net"
     assert react.reactionMessage.key.fromMe
     assert react.reactionMessage.text == "❤"
-    event = cv.event_message(EventInvite(name="E", start_time=10, location="Here"), secret=b"x")
+    event = og.event_message(EventInvite(name="E", start_time=10, location="Here"), secret=b"x")
     assert event.eventMessage.location.name == "Here"
     assert event.eventMessage.startTime == 10
-    status = cv.status_text_message(StatusText(text="hi", background_color="#102030"))
+    status = og.status_text_message(StatusText(text="hi", background_color="#102030"))
     assert status.extendedTextMessage.backgroundArgb == 0xFF102030
-    lp = cv.link_preview_message(LinkPreview(text="see https://x.y", url="https://x.y"))
+    lp = og.link_preview_message(LinkPreview(text="see https://x.y", url="https://x.y"))
     assert lp.extendedTextMessage.matchedText == "https://x.y"
-    assert cv.body_of(Poll(name="Q", options=("a",))) == "Q"
+    assert og.body_of(Poll(name="Q", options=("a",))) == "Q"

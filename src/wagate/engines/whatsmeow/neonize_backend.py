@@ -59,6 +59,7 @@ from wagate.domain.ids import STATUS_BROADCAST
 from wagate.domain.messages import Ack, Message, MessageKey, Presence
 from wagate.domain.models import Me
 from wagate.engines.whatsmeow import convert as cv
+from wagate.engines.whatsmeow import outgoing as og
 from wagate.engines.whatsmeow.backend import BackendConfig, ClientBackend, Emit
 from wagate.engines.whatsmeow.convert import quiet_neonize_import
 from wagate.errors import (
@@ -474,14 +475,14 @@ class NeonizeBackend:
         except Exception as exc:
             raise UpstreamError(f"{what} failed: {exc}") from exc
 
-    def _quote(self, key: MessageKey | None, me: Me) -> cv.Quote | None:
+    def _quote(self, key: MessageKey | None, me: Me) -> og.Quote | None:
         if key is None:
             return None
         cached = self._seen.get(key.id)
         if cached is not None and cached[0]:
-            return cv.Quote(id=key.id, participant=cached[0], message=cached[1])
+            return og.Quote(id=key.id, participant=cached[0], message=cached[1])
         author = me.id if key.from_me else key.chat_id
-        return cv.Quote(id=key.id, participant=cv.chat_id_to_jid_string(author))
+        return og.Quote(id=key.id, participant=cv.chat_id_to_jid_string(author))
 
     async def _send(
         self,
@@ -543,25 +544,25 @@ class NeonizeBackend:
     async def _build(self, content: Content, context: Any | None) -> Any:
         match content:
             case Image() | Video() | Audio() | Document():
-                media_type = MediaType[cv.media_type_of(content)]
+                media_type = MediaType[og.media_type_of(content)]
                 upload = await self._upstream(
                     "Uploading the media", self._client.upload(content.media.data, media_type)
                 )
-                return cv.media_message(content, upload, context=context)
+                return og.media_message(content, upload, context=context)
             case Location():
-                return cv.location_message(content, context=context)
+                return og.location_message(content, context=context)
             case Contacts():
-                return cv.contacts_message(content, context=context)
+                return og.contacts_message(content, context=context)
             case Poll():
-                return cv.poll_message(content, secret=os.urandom(32), context=context)
+                return og.poll_message(content, secret=os.urandom(32), context=context)
             case ListMessage():
-                return cv.list_message(content, context=context)
+                return og.list_message(content, context=context)
             case EventInvite():
-                return cv.event_message(content, secret=os.urandom(32), context=context)
+                return og.event_message(content, secret=os.urandom(32), context=context)
             case LinkPreview():
-                return cv.link_preview_message(content, context=context)
+                return og.link_preview_message(content, context=context)
             case StatusText():
-                return cv.status_text_message(content)
+                return og.status_text_message(content)
 
     # --- operations ----------------------------------------------------------------------
 
@@ -569,8 +570,8 @@ class NeonizeBackend:
         self, chat_id: str, text: str, *, reply_to: MessageKey | None, mentions: Sequence[str]
     ) -> Message:
         me = self._require_me()
-        context = cv.context_info(quote=self._quote(reply_to, me), mentions=mentions)
-        proto = cv.text_message(text, context=context)
+        context = og.context_info(quote=self._quote(reply_to, me), mentions=mentions)
+        proto = og.text_message(text, context=context)
         return await self._send(
             chat_id, proto, body=text, content=None, reply_to=reply_to, mentions=mentions
         )
@@ -584,12 +585,12 @@ class NeonizeBackend:
         mentions: Sequence[str],
     ) -> Message:
         me = self._require_me()
-        context = cv.context_info(quote=self._quote(reply_to, me), mentions=mentions)
+        context = og.context_info(quote=self._quote(reply_to, me), mentions=mentions)
         proto = await self._build(content, context)
         return await self._send(
             chat_id,
             proto,
-            body=cv.body_of(content),
+            body=og.body_of(content),
             content=content,
             reply_to=reply_to,
             mentions=mentions,
@@ -662,7 +663,7 @@ class NeonizeBackend:
             participant = (
                 cv.chat_id_to_jid_string(me.id) if key.from_me else (cached[0] if cached else None)
             )
-        proto = cv.reaction_message(key, reaction, participant=participant)
+        proto = og.reaction_message(key, reaction, participant=participant)
         response = await self._upstream(
             "Sending the reaction",
             self._client.send_message(cv.chat_id_to_jid(key.chat_id), proto),
@@ -697,7 +698,7 @@ class NeonizeBackend:
         if not isinstance(content, StatusText | Image | Video | Audio):
             raise NotSupportedError("A status is text, an image, a video or a voice note")
         proto = await self._build(content, None)
-        return await self._send(STATUS_BROADCAST, proto, body=cv.body_of(content), content=content)
+        return await self._send(STATUS_BROADCAST, proto, body=og.body_of(content), content=content)
 
     async def delete_status(self, key: MessageKey) -> None:
         me = self._require_me()

@@ -1,0 +1,113 @@
+"""What the sandbox session and engine share: ids, QR values, pairing codes, message
+texts, and the checks both apply to content and votes."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import secrets
+import time
+from collections.abc import Sequence
+
+from wagate.domain.content import (
+    Audio,
+    Contacts,
+    Content,
+    Document,
+    EventInvite,
+    Image,
+    LinkPreview,
+    ListMessage,
+    Location,
+    Poll,
+    StatusText,
+    Video,
+)
+from wagate.domain.messages import Presence
+from wagate.engines.sandbox.network import KeptMessage
+from wagate.errors import InvalidParamError
+
+ENGINE_NAME = "sandbox"
+PAIRING_CODE_ALPHABET = "123456789ABCDEFGHJKLMNPQRSTVWXYZ"
+PAIRING_CODE_LENGTH = 8
+AUTOLINK_PREFIX = "15550"
+
+NOT_WAITING_FOR_SCAN = "The session is not waiting for a QR code scan"
+NO_PENDING_CODE = "No pairing code is waiting for confirmation"
+NOT_LINKED = "The session is not linked to a phone"
+OWN_PRESENCES = (Presence.AVAILABLE, Presence.UNAVAILABLE)
+NO_SUCH_POLL = "No poll with this id in this chat"
+SINGLE_ANSWER = "This poll takes a single answer"
+DUPLICATE_OPTIONS = "A poll's options must be different"
+
+
+def new_qr_value() -> str:
+    """A QR payload shaped like WhatsApp's: ``2@ref,noise key,identity key,adv secret``."""
+
+    def b64(size: int) -> str:
+        return base64.b64encode(secrets.token_bytes(size)).decode("ascii")
+
+    return f"2@{b64(48)},{b64(32)},{b64(32)},{b64(16)}"
+
+
+def new_pairing_code() -> str:
+    """Eight characters from WhatsApp's pairing alphabet, formatted ``ABCD-EFGH``."""
+    raw = "".join(secrets.choice(PAIRING_CODE_ALPHABET) for _ in range(PAIRING_CODE_LENGTH))
+    return f"{raw[:4]}-{raw[4:]}"
+
+
+def autolink_phone(instance_id: str) -> str:
+    """The deterministic phone an instance autolinks to: ``15550`` + six digits."""
+    digest = int(hashlib.sha256(instance_id.encode("utf-8")).hexdigest(), 16)
+    return f"{AUTOLINK_PREFIX}{digest % 10**6:06d}"
+
+
+def new_message_id() -> str:
+    """A WhatsApp-like message id: ``3EB0`` and 16 upper-case hex digits."""
+    return "3EB0" + secrets.token_hex(8).upper()
+
+
+def _now() -> int:
+    return int(time.time())
+
+
+def body_of(content: Content | None, text: str = "") -> str:
+    """The text WhatsApp shows for a message with this content (``text`` when none)."""
+    match content:
+        case None:
+            return text
+        case Image(caption=caption) | Video(caption=caption) | Document(caption=caption):
+            return caption
+        case Poll(name=name) | EventInvite(name=name):
+            return name
+        case Location(name=name):
+            return name or ""
+        case LinkPreview(text=body) | StatusText(text=body):
+            return body
+        case ListMessage(description=description):
+            return description
+        case Contacts(cards=cards):
+            return ", ".join(card.display_name for card in cards)
+        case Audio():
+            return ""
+
+
+def _check_content(content: Content | None) -> None:
+    """Refuse what the network could not route later (a poll's options name votes)."""
+    if isinstance(content, Poll) and len(set(content.options)) != len(content.options):
+        raise InvalidParamError(DUPLICATE_OPTIONS, options=list(content.options))
+
+
+def _choose(kept: KeptMessage, selected: Sequence[str]) -> tuple[str, ...]:
+    """The options a vote selects, in the poll's order (``()`` retracts the vote)."""
+    poll = kept.content
+    if not isinstance(poll, Poll):  # pragma: no cover - the network only keeps polls here
+        raise InvalidParamError(NO_SUCH_POLL, poll=kept.key.id)
+    names = [selected] if isinstance(selected, str) else list(selected)
+    for name in names:
+        if name not in poll.options:
+            raise InvalidParamError(f"The poll has no option {name!r}", option=name)
+    chosen = tuple(option for option in poll.options if option in names)
+    if len(chosen) > 1 and not poll.multiple_answers:
+        raise InvalidParamError(SINGLE_ANSWER, selected=list(chosen))
+    return chosen
