@@ -77,6 +77,26 @@ async def test_link_send_receive_and_survive_a_worker_crash(api: Api, receiver: 
     assert raw["Message"]["conversation"] == "hello from a phone"
     assert raw["Info"]["ID"] == incoming["payload"]["id"].rsplit("_", 1)[1]
 
+    # History the phone shares after linking fills the store, without webhook events.
+    control(
+        api,
+        ids["instance_id"],
+        op="incoming",
+        kind="history_sync",
+        texts=["old one"],
+        phone="447700900555",
+    )
+    stored = api.services.database.messages
+    async with asyncio.timeout(10):
+        while True:
+            history = await stored.list_chat(ids["instance_id"], "447700900555@c.us")
+            if history:
+                break
+            await asyncio.sleep(0.05)
+    (old,) = history
+    assert old.body == "old one"
+    assert not [e for e in receiver.envelopes() if e["payload"].get("body") == "old one"]
+
     # A Go fault kills the whole worker process; the supervisor starts a new one and the
     # session comes back from its device store, without a new scan.
     worker = engine_of(api).supervisor.worker_of(ids["instance_id"])

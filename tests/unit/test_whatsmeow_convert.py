@@ -34,6 +34,7 @@ from wagate.domain.events import (
     AckChanged,
     ConnectionFailed,
     ConnectionLost,
+    HistoryReceived,
     LoggedOut,
     MessageSeen,
     PresenceChanged,
@@ -43,6 +44,7 @@ from wagate.domain.events import (
 from wagate.domain.messages import Ack, Message, MessageKey, Presence
 from wagate.engines.whatsmeow import convert as cv
 from wagate.engines.whatsmeow import outgoing as og
+from wagate.engines.whatsmeow import recorded
 from wagate.engines.whatsmeow.convert import E, N
 
 EVENTS = events()
@@ -424,3 +426,17 @@ def test_other_builders() -> None:
     lp = og.link_preview_message(LinkPreview(text="see https://x.y", url="https://x.y"))
     assert lp.extendedTextMessage.matchedText == "https://x.y"
     assert og.body_of(Poll(name="Q", options=("a",))) == "Q"
+
+
+def test_history_sync_becomes_stored_messages_not_news() -> None:
+    ev = recorded.history_sync(["hi", "hello back"])
+    (history,) = cv.convert_event(ev, me=f"{recorded.ME_PHONE}@c.us")
+    assert isinstance(history, HistoryReceived)
+    theirs, ours = history.messages
+    contact = f"{recorded.CONTACT_PHONE}@c.us"
+    assert (theirs.key.from_me, theirs.sender, theirs.body) == (False, contact, "hi")
+    assert (ours.key.from_me, ours.recipient, ours.body) == (True, contact, "hello back")
+    assert theirs.ack is Ack.READ
+    assert theirs.push_name == "Alice"
+    assert theirs.raw is not None
+    assert cv.convert_event(recorded.history_sync([])) == []

@@ -173,6 +173,13 @@ class RawEngineEvent:
     data: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HistoryReceived:
+    """Past messages the phone shares after linking (stored, not announced as new)."""
+
+    messages: tuple[Message, ...]
+
+
 EngineEvent = (
     QrCodeChanged
     | LoggedIn
@@ -191,6 +198,7 @@ EngineEvent = (
     | MessageRevoked
     | CallEvent
     | RawEngineEvent
+    | HistoryReceived
 )
 
 

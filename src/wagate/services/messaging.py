@@ -19,6 +19,7 @@ from wagate.domain.events import (
     EngineEvent,
     EventResponseFailed,
     EventResponseReceived,
+    HistoryReceived,
     MessageEdited,
     MessageRevoked,
     MessageSeen,
@@ -260,6 +261,13 @@ class MessagingService:
                     await self._pipeline.publish(session, [(name, payloads.call(event))])
             case RawEngineEvent():
                 await self._pipeline.publish(session, [("engine.event", payloads.raw(event))])
+            case HistoryReceived(messages=messages):
+                # Past messages fill the store quietly: they are not news for webhooks.
+                async def save_all(conn: AsyncConnection) -> None:
+                    for message in messages:
+                        await self._messages.save(conn, session.instance_id, message)
+
+                await self._pipeline.publish(session, [], write=save_all)
 
     async def _record(
         self,

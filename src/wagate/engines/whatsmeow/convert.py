@@ -50,6 +50,7 @@ from wagate.domain.events import (
     ConnectionLost,
     EngineEvent,
     EventResponseFailed,
+    HistoryReceived,
     LoggedOut,
     MessageEdited,
     MessageRevoked,
@@ -771,7 +772,57 @@ def _protocol(
     return [RawEngineEvent(name=f"ProtocolMessage.{kind}", data=raw_json(ev))]
 
 
+_HISTORY_ACKS = {
+    "ERROR": Ack.ERROR,
+    "PENDING": Ack.PENDING,
+    "SERVER_ACK": Ack.SERVER,
+    "DELIVERY_ACK": Ack.DEVICE,
+    "READ": Ack.READ,
+    "PLAYED": Ack.PLAYED,
+}
+
+
+def _ev_history_sync(ev: Any, me: str | None, me_lid: str | None) -> list[Converted]:
+    """A chunk of history → the messages we can read (media without their bytes)."""
+    found: list[Message] = []
+    for conversation in ev.Data.conversations:
+        chat_id = jid_string_to_chat_id(conversation.ID)
+        for item in conversation.messages:
+            message = _history_message(item.message, chat_id, me)
+            if message is not None:
+                found.append(message)
+    return [HistoryReceived(messages=tuple(found))] if found else []
+
+
+def _history_message(info: Any, chat_id: str, me: str | None) -> Message | None:
+    if not info.HasField("message") or not info.key.ID:
+        return None
+    try:
+        body, content, _ = _content_of(unwrap(info.message))
+    except LookupError:
+        return None  # protocol messages, reactions, votes: not messages of the chat
+    group = chat_id.endswith("@g.us")
+    from_me = bool(info.key.fromMe)
+    author = info.participant or info.key.participant
+    sender = (me or chat_id) if from_me else (jid_string_to_chat_id(author) if group else chat_id)
+    status = type(info).Status.Name(info.status) if info.HasField("status") else "DELIVERY_ACK"
+    return Message(
+        key=MessageKey(chat_id=chat_id, id=info.key.ID, from_me=from_me),
+        timestamp=_seconds(info.messageTimestamp),
+        sender=sender,
+        recipient=chat_id if from_me or group else (me or chat_id),
+        body=body,
+        ack=_HISTORY_ACKS.get(status, Ack.DEVICE),
+        participant=sender if group else None,
+        push_name=info.pushName or None,
+        source="app",
+        content=content,
+        raw=raw_json(info),
+    )
+
+
 _HANDLERS: dict[str, _Handler] = {
+    "HistorySync": _ev_history_sync,
     "QR": _ev_qr,
     "PairStatus": _ev_pair_status,
     "Connected": _ev_none,

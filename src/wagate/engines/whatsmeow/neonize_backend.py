@@ -123,6 +123,7 @@ _EVENT_NAMES = (
     "IdentityChange",
     "UndecryptableMessage",
     "OfflineSyncCompleted",
+    "HistorySync",
 )
 
 

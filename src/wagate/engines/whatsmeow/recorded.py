@@ -15,6 +15,8 @@ with quiet_neonize_import():
     from neonize.proto import Neonize_pb2 as N
     from neonize.proto.waCommon.WACommon_pb2 import MessageKey as KeyProto
     from neonize.proto.waE2E import WAWebProtobufsE2E_pb2 as E
+    from neonize.proto.waHistorySync import WAWebProtobufsHistorySync_pb2 as H
+    from neonize.proto.waWeb import WAWebProtobufsWeb_pb2 as W
 
 
 ME_PHONE = "447700900001"
@@ -396,3 +398,33 @@ def call_terminate() -> Any:
 def picture() -> Any:
     """An event wagate has no model for (a contact changed their picture)."""
     return N.Picture(JID=jid(CONTACT_PHONE), Author=jid(CONTACT_PHONE), Timestamp=TS, Remove=False)
+
+
+def history_sync(
+    texts: tuple[str, ...] | list[str] = ("hi", "hello back"),
+    *,
+    phone: str = CONTACT_PHONE,
+    first_id: int = 1,
+) -> Any:
+    """A history chunk with one chat: ``texts`` alternate between the contact and us."""
+    messages = [
+        H.HistorySyncMsg(
+            message=W.WebMessageInfo(
+                key=KeyProto(
+                    remoteJID=f"{phone}@s.whatsapp.net",
+                    fromMe=n % 2 == 1,
+                    ID=f"3EB0HIST{first_id + n:012d}",
+                ),
+                message=E.Message(conversation=body),
+                messageTimestamp=TS - 3600 + n,
+                status=W.WebMessageInfo.Status.READ,
+                pushName="Alice" if n % 2 == 0 else "",
+            ),
+            msgOrderID=n,
+        )
+        for n, body in enumerate(texts)
+    ]
+    chat = H.Conversation(ID=f"{phone}@s.whatsapp.net", messages=messages)
+    return N.HistorySync(
+        Data=H.HistorySync(syncType=H.HistorySync.HistorySyncType.RECENT, conversations=[chat])
+    )
