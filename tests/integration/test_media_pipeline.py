@@ -10,7 +10,6 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import pytest
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response, StreamingResponse
@@ -19,6 +18,7 @@ from starlette.routing import Route
 import media_samples
 from wagate.errors import InvalidParamError, PayloadTooLargeError
 from wagate.media import Ffmpeg, MediaFetcher, sniff
+from wagate_receiver import running_app
 
 # -- conversions ------------------------------------------------------------------------
 
@@ -186,28 +186,8 @@ async def file_server() -> AsyncIterator[FileServer]:
             Route("/huge/announced", _huge_announced),
         ]
     )
-    config = uvicorn.Config(
-        app,
-        host="127.0.0.1",
-        port=0,
-        lifespan="off",
-        log_level="warning",
-        log_config=None,
-        ws="none",
-    )
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    try:
-        async with asyncio.timeout(10):
-            while not server.started:
-                if task.done():
-                    task.result()
-                await asyncio.sleep(0.01)
-        port = server.servers[0].sockets[0].getsockname()[1]
-        yield FileServer(base=f"http://127.0.0.1:{port}")
-    finally:
-        server.should_exit = True
-        await task
+    async with running_app(app) as base:
+        yield FileServer(base=base)
 
 
 @pytest.fixture
