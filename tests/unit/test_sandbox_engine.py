@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from sandbox_support import MemoryDeviceStore
 from wagate.domain.events import EngineEvent, LoggedIn, LoggedOut, QrCodeChanged
 from wagate.domain.models import Me
 from wagate.engines.base import EngineSession
@@ -19,26 +20,6 @@ from wagate.errors import InvalidParamError, InvalidSessionStatusError, NotSuppo
 
 ID = "ABCDEFGH1234"
 PHONE = "447441429009"
-
-
-class MemoryDeviceStore:
-    """An in-memory DeviceStore that logs its writes into a shared journal."""
-
-    def __init__(self, journal: list[Any]) -> None:
-        self.devices: dict[str, tuple[str, dict[str, Any]]] = {}
-        self.journal = journal
-
-    async def load(self, instance_id: str) -> dict[str, Any] | None:
-        entry = self.devices.get(instance_id)
-        return dict(entry[1]) if entry else None
-
-    async def save(self, instance_id: str, engine: str, data: dict[str, Any]) -> None:
-        self.devices[instance_id] = (engine, dict(data))
-        self.journal.append(("save", instance_id))
-
-    async def delete(self, instance_id: str) -> None:
-        self.devices.pop(instance_id, None)
-        self.journal.append(("delete", instance_id))
 
 
 class Recorder:

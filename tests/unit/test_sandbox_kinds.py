@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 
+from sandbox_support import MemoryDeviceStore, settle, wait_for
 from wagate.domain.content import (
     Audio,
     ContactCard,
@@ -106,21 +107,6 @@ KINDS: dict[str, tuple[Content, str]] = {
 }
 
 
-class MemoryDeviceStore:
-    def __init__(self) -> None:
-        self.devices: dict[str, tuple[str, dict[str, Any]]] = {}
-
-    async def load(self, instance_id: str) -> dict[str, Any] | None:
-        entry = self.devices.get(instance_id)
-        return dict(entry[1]) if entry else None
-
-    async def save(self, instance_id: str, engine: str, data: dict[str, Any]) -> None:
-        self.devices[instance_id] = (engine, dict(data))
-
-    async def delete(self, instance_id: str) -> None:
-        self.devices.pop(instance_id, None)
-
-
 class Recorder:
     """An EventSink that records events."""
 
@@ -139,18 +125,6 @@ class Recorder:
 
     def acks(self) -> list[tuple[MessageKey, Ack]]:
         return [(e.key, e.ack) for e in self.of(AckChanged)]
-
-
-async def wait_for(predicate: Callable[[], bool]) -> None:
-    for _ in range(1000):
-        if predicate():
-            return
-        await asyncio.sleep(0.002)
-    pytest.fail("timed out waiting for the condition")
-
-
-async def settle() -> None:
-    await asyncio.sleep(0.05)
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from sandbox_support import MemoryDeviceStore, settle, wait_for
 from wagate.domain.events import (
     AckChanged,
     EngineEvent,
@@ -31,21 +32,6 @@ B = f"{PHONE_B}@c.us"
 C = f"{CONTACT}@c.us"
 GROUP = "120363000000000001@g.us"
 MESSAGE_ID = re.compile(r"^3EB0[0-9A-F]{16}$")
-
-
-class MemoryDeviceStore:
-    def __init__(self) -> None:
-        self.devices: dict[str, tuple[str, dict[str, Any]]] = {}
-
-    async def load(self, instance_id: str) -> dict[str, Any] | None:
-        entry = self.devices.get(instance_id)
-        return dict(entry[1]) if entry else None
-
-    async def save(self, instance_id: str, engine: str, data: dict[str, Any]) -> None:
-        self.devices[instance_id] = (engine, dict(data))
-
-    async def delete(self, instance_id: str) -> None:
-        self.devices.pop(instance_id, None)
 
 
 class Recorder:
@@ -73,20 +59,6 @@ class Recorder:
 
     def acks(self) -> list[tuple[MessageKey, Ack]]:
         return [(e.key, e.ack) for e in self.of(AckChanged)]
-
-
-async def wait_for(predicate: Callable[[], bool]) -> None:
-    """Poll ``predicate`` for up to two seconds."""
-    for _ in range(1000):
-        if predicate():
-            return
-        await asyncio.sleep(0.002)
-    pytest.fail("timed out waiting for the condition")
-
-
-async def settle() -> None:
-    """Let every session's delivery run (to check that nothing more comes)."""
-    await asyncio.sleep(0.05)
 
 
 @pytest.fixture
