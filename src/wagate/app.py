@@ -188,6 +188,11 @@ async def _start_services(
         return f"{settings.base_url}{wawp.PREFIX}/media/{media_id}?instance_id={instance_id}"
 
     sessions.on_delete(media_store.delete_instance)
+
+    async def forget_webhooks(instance_id: str) -> None:
+        pipeline.forget_webhooks(instance_id)
+
+    sessions.on_delete(forget_webhooks)
     messaging = MessagingService(
         sessions, database.messages, pipeline, media=media_store, media_url=media_url
     )
@@ -213,7 +218,12 @@ async def _start_services(
         messaging=messaging,
         media=media,
         media_store=media_store,
-        webhooks=WebhookService(database.webhooks, database.outbox, wake=dispatcher.wake),
+        webhooks=WebhookService(
+            database.webhooks,
+            database.outbox,
+            wake=dispatcher.wake,
+            changed=pipeline.forget_webhooks,
+        ),
         hub=hub,
         sandbox=sandbox,
     )

@@ -214,3 +214,18 @@ async def test_delivery_log_filters_and_pages(api: Api, receiver: Receiver) -> N
     bad = await api.call("GET", "webhooks/deliveries", status="lost", **ids)
     assert bad.status_code == 400
     assert (await api.call("GET", "webhooks/deliveries", limit=0, **ids)).status_code == 400
+
+
+async def test_a_changed_webhook_applies_to_the_next_event(api: Api, receiver: Receiver) -> None:
+    ids = await instance(api)
+    hook = await api.ok("POST", "webhooks", url=receiver.url, events="presence.update", **ids)
+    await api.ok("POST", "sandbox/message", message="unseen", **{"from": "15550001111"}, **ids)
+    await api.ok("PUT", f"webhooks/{hook['id']}", events="message", **ids)
+    await api.ok("POST", "sandbox/message", message="seen", **{"from": "15550001111"}, **ids)
+    await receiver.wait_for(lambda r: len(r.envelopes()) >= 1)
+    assert [e["payload"]["body"] for e in receiver.envelopes()] == ["seen"]
+
+    await api.ok("DELETE", f"webhooks/{hook['id']}", **ids)
+    await api.ok("POST", "sandbox/message", message="gone", **{"from": "15550001111"}, **ids)
+    log = await api.ok("GET", "webhooks/deliveries", event="message", **ids)
+    assert [d["envelope"]["payload"]["body"] for d in log] == ["seen"]

@@ -58,6 +58,20 @@ class EventPipeline:
         self._hub = hub
         self._global = global_webhook
         self._wake = wake
+        # Each session's webhooks, read once: they change only through WebhookService,
+        # which calls forget_webhooks. (Several servers on one store would need the
+        # store to say so instead; scale-out is not built yet.)
+        self._hooks: dict[str, list[Webhook]] = {}
+
+    def forget_webhooks(self, instance_id: str) -> None:
+        """The session's webhooks changed: read them again at the next event."""
+        self._hooks.pop(instance_id, None)
+
+    async def _webhooks_of(self, instance_id: str) -> list[Webhook]:
+        hooks = self._hooks.get(instance_id)
+        if hooks is None:
+            hooks = self._hooks[instance_id] = await self._database.webhooks.list(instance_id)
+        return hooks
 
     async def publish(
         self,
@@ -68,7 +82,7 @@ class EventPipeline:
     ) -> list[dict[str, Any]]:
         """Record ``events`` of ``session`` (and ``write``'s changes) atomically."""
         envelopes = [payloads.envelope(session, name, payload) for name, payload in events]
-        hooks = await self._database.webhooks.list(session.instance_id)
+        hooks = await self._webhooks_of(session.instance_id)
         deliveries = [
             delivery
             for envelope in envelopes

@@ -34,17 +34,19 @@ class WebhookService:
         outbox: OutboxRepository,
         *,
         wake: Callable[[], None] = lambda: None,
+        changed: Callable[[str], None] = lambda instance_id: None,
     ) -> None:
         self._webhooks = webhooks
         self._outbox = outbox
         self._wake = wake
+        self._changed = changed  # (instance_id): its webhooks changed
 
     async def create(self, instance_id: str, spec: WebhookSpec) -> Webhook:
         if len(await self._webhooks.list(instance_id)) >= MAX_WEBHOOKS_PER_SESSION:
             raise InvalidParamError(
                 f"A session has at most {MAX_WEBHOOKS_PER_SESSION} webhooks", param="url"
             )
-        return await self._webhooks.create(
+        webhook = await self._webhooks.create(
             instance_id,
             url=spec.url,
             events=spec.events,
@@ -52,6 +54,8 @@ class WebhookService:
             retries=spec.retries,
             custom_headers=spec.custom_headers,
         )
+        self._changed(instance_id)
+        return webhook
 
     async def create_all(self, instance_id: str, specs: Sequence[WebhookSpec]) -> None:
         for spec in specs:
@@ -76,6 +80,7 @@ class WebhookService:
             retries=spec.retries,
             custom_headers=spec.custom_headers,
         )
+        self._changed(instance_id)
         if updated is None:
             raise NotFoundError(f"No webhook {webhook_id} on this session")
         return updated
@@ -83,6 +88,7 @@ class WebhookService:
     async def delete(self, instance_id: str, webhook_id: str) -> None:
         await self.get(instance_id, webhook_id)
         await self._webhooks.delete(webhook_id)
+        self._changed(instance_id)
 
     # --- deliveries -------------------------------------------------------------------
 
