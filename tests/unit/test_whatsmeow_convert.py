@@ -29,6 +29,7 @@ from wagate.domain.content import (
     Poll,
     StatusText,
     Video,
+    display_text,
 )
 from wagate.domain.events import (
     AckChanged,
@@ -425,7 +426,7 @@ def test_other_builders() -> None:
     assert status.extendedTextMessage.backgroundArgb == 0xFF102030
     lp = og.link_preview_message(LinkPreview(text="see https://x.y", url="https://x.y"))
     assert lp.extendedTextMessage.matchedText == "https://x.y"
-    assert og.body_of(Poll(name="Q", options=("a",))) == "Q"
+    assert display_text(Poll(name="Q", options=("a",))) == "Q"
 
 
 def test_history_sync_becomes_stored_messages_not_news() -> None:

@@ -187,3 +187,24 @@ def media_of(content: Content | None) -> MediaBlob | None:
         case Image(media=m) | Document(media=m) | Audio(media=m) | Video(media=m):
             return m
     return None
+
+
+def display_text(content: Content | None, text: str = "") -> str:
+    """The text WhatsApp shows for a message with this content (``text`` when none):
+    a caption, a poll's or event's name, a place's name, the contacts' names."""
+    match content:
+        case Image(caption=caption) | Video(caption=caption) | Document(caption=caption):
+            return caption
+        case Poll(name=name) | EventInvite(name=name):
+            return name
+        case Location(name=name):
+            return name or ""
+        case LinkPreview(text=body) | StatusText(text=body):
+            return body
+        case ListMessage(description=description):
+            return description
+        case Contacts(cards=cards):
+            return ", ".join(card.display_name for card in cards)
+        case Audio():
+            return ""
+    return text

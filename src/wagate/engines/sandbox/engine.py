@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterable, Sequence
 
-from wagate.domain.content import Content, EventInvite, EventResponse, Poll
+from wagate.domain.content import Content, EventInvite, EventResponse, Poll, display_text
 from wagate.domain.events import (
     EventResponseFailed,
     EventResponseReceived,
@@ -34,7 +34,6 @@ from wagate.engines.sandbox.util import (
     _check_content,
     _choose,
     _now,
-    body_of,
     new_message_id,
 )
 from wagate.errors import InvalidParamError, InvalidSessionStatusError
@@ -162,7 +161,7 @@ class SandboxEngine(Engine):
             timestamp=_now(),
             sender=contact.chat_id,
             recipient=account.chat_id,
-            body=body_of(content) if body is None else body,
+            body=display_text(content) if body is None else body,
             ack=Ack.DEVICE,
             reply_to=reply_to,
             mentions=tuple(mentions),

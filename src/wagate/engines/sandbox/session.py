@@ -32,6 +32,7 @@ from wagate.domain.content import (
     Poll,
     StatusText,
     Video,
+    display_text,
     kind_of,
 )
 from wagate.domain.events import (
@@ -60,7 +61,6 @@ from wagate.engines.sandbox.util import (
     _choose,
     _now,
     autolink_phone,
-    body_of,
     new_message_id,
     new_pairing_code,
     new_qr_value,
@@ -296,7 +296,7 @@ class SandboxSession(EngineSession):
         event invitations are remembered for the votes and answers to come.
         """
         _check_content(content)
-        return self._send(chat_id, body_of(content), content, reply_to, mentions)
+        return self._send(chat_id, display_text(content), content, reply_to, mentions)
 
     def _send(
         self,
@@ -391,7 +391,7 @@ class SandboxSession(EngineSession):
             timestamp=_now(),
             sender=own.chat_id,
             recipient=STATUS_CHAT,
-            body=body_of(content),
+            body=display_text(content),
             ack=Ack.SERVER,
             push_name=own.push_name,
             source="api",

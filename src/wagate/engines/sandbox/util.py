@@ -10,18 +10,8 @@ import time
 from collections.abc import Sequence
 
 from wagate.domain.content import (
-    Audio,
-    Contacts,
     Content,
-    Document,
-    EventInvite,
-    Image,
-    LinkPreview,
-    ListMessage,
-    Location,
     Poll,
-    StatusText,
-    Video,
 )
 from wagate.domain.messages import Presence
 from wagate.engines.sandbox.network import KeptMessage
@@ -69,27 +59,6 @@ def new_message_id() -> str:
 
 def _now() -> int:
     return int(time.time())
-
-
-def body_of(content: Content | None, text: str = "") -> str:
-    """The text WhatsApp shows for a message with this content (``text`` when none)."""
-    match content:
-        case None:
-            return text
-        case Image(caption=caption) | Video(caption=caption) | Document(caption=caption):
-            return caption
-        case Poll(name=name) | EventInvite(name=name):
-            return name
-        case Location(name=name):
-            return name or ""
-        case LinkPreview(text=body) | StatusText(text=body):
-            return body
-        case ListMessage(description=description):
-            return description
-        case Contacts(cards=cards):
-            return ", ".join(card.display_name for card in cards)
-        case Audio():
-            return ""
 
 
 def _check_content(content: Content | None) -> None:

@@ -45,6 +45,7 @@ from wagate.domain.content import (
     Poll,
     StatusText,
     Video,
+    display_text,
 )
 from wagate.domain.events import (
     ConnectionFailed,
@@ -591,7 +592,7 @@ class NeonizeBackend:
         return await self._send(
             chat_id,
             proto,
-            body=og.body_of(content),
+            body=display_text(content),
             content=content,
             reply_to=reply_to,
             mentions=mentions,
@@ -699,7 +700,9 @@ class NeonizeBackend:
         if not isinstance(content, StatusText | Image | Video | Audio):
             raise NotSupportedError("A status is text, an image, a video or a voice note")
         proto = await self._build(content, None)
-        return await self._send(STATUS_BROADCAST, proto, body=og.body_of(content), content=content)
+        return await self._send(
+            STATUS_BROADCAST, proto, body=display_text(content), content=content
+        )
 
     async def delete_status(self, key: MessageKey) -> None:
         me = self._require_me()

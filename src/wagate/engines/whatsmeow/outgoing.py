@@ -270,21 +270,3 @@ def status_text_message(status: StatusText) -> Any:
 def _font(font: int) -> int:
     valid = {v.number for v in E.ExtendedTextMessage.FontType.DESCRIPTOR.values}
     return font if font in valid else 0
-
-
-def body_of(content: Content | None, text: str = "") -> str:
-    """The ``body`` of a message wagate sends with this content."""
-    match content:
-        case Image(caption=c) | Video(caption=c) | Document(caption=c):
-            return c
-        case Location(name=name):
-            return name or ""
-        case Poll(name=name) | EventInvite(name=name):
-            return name
-        case Contacts(cards=cards):
-            return cards[0].display_name if len(cards) == 1 else f"{len(cards)} contacts"
-        case LinkPreview(text=t) | StatusText(text=t):
-            return t
-        case ListMessage(description=d):
-            return d
-    return text
