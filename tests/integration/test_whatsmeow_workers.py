@@ -67,7 +67,11 @@ def worker_children() -> list[int]:
     """Our child processes that are engine workers (zombies included)."""
     pids: list[int] = []
     for task in Path("/proc/self/task").iterdir():
-        for pid in (task / "children").read_text().split():
+        try:
+            children = (task / "children").read_text().split()
+        except OSError:
+            continue  # the thread ended while we looked; it had no children of interest
+        for pid in children:
             try:
                 cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
             except OSError:
