@@ -400,3 +400,14 @@ async def test_read_and_validate_end_to_end(client: httpx.AsyncClient) -> None:
     assert params.file.url == "u"
     assert params.link_preview is True
     assert params.ids == ["a"]
+
+
+def test_json_text_parses_objects_and_lists_and_passes_the_rest() -> None:
+    from wagate.http.params import json_text
+
+    assert json_text('{"a": 1}') == {"a": 1}
+    assert json_text(' [1, "x"]') == [1, "x"]
+    assert json_text("plain") == "plain"
+    assert json_text({"already": "parsed"}) == {"already": "parsed"}
+    with pytest.raises(ValueError, match="must be valid JSON"):
+        json_text("{not json")

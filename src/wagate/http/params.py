@@ -34,6 +34,7 @@ __all__ = [
     "StrList",
     "WawpModel",
     "expand_brackets",
+    "json_text",
     "read_params",
     "validate",
 ]
@@ -336,6 +337,17 @@ def _to_json_object(value: Any) -> Any:
     if not isinstance(data, dict):
         raise ValueError("must be a JSON object")
     return data
+
+
+def json_text(value: Any) -> Any:
+    """Objects and lists may arrive as JSON text (a query string or a form field):
+    a string starting with ``{`` or ``[`` is parsed; anything else passes through."""
+    if isinstance(value, str) and value.lstrip()[:1] in ("{", "["):
+        try:
+            return json.loads(value)
+        except (ValueError, RecursionError):
+            raise ValueError("must be valid JSON") from None
+    return value
 
 
 def to_str_list(value: Any) -> Any:

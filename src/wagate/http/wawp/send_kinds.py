@@ -20,9 +20,8 @@ from wagate.domain.content import (
 )
 from wagate.domain.ids import normalize_phone
 from wagate.http.deps import Call, WawpRouter
-from wagate.http.params import Bool, InstanceParams, to_str_list
+from wagate.http.params import Bool, InstanceParams, json_text, to_str_list
 from wagate.http.wawp.fields import ChatId, MessageId, OptionalMessageId, message_key
-from wagate.http.wawp.send_media import _parse_json
 
 router = WawpRouter(tags=["Send messages"])
 
@@ -87,7 +86,7 @@ class PollIn(_Strict):
 
 
 class PollParams(ChatParams):
-    poll: Annotated[PollIn, BeforeValidator(_parse_json)] = Field(
+    poll: Annotated[PollIn, BeforeValidator(json_text)] = Field(
         description="`{name, options[], multipleAnswers}`; 2 to 12 different options."
     )
 
@@ -177,7 +176,7 @@ def _escape(text: str) -> str:
 
 
 class ContactsParams(ChatParams):
-    contacts: Annotated[list[ContactIn], BeforeValidator(_parse_json)] = Field(
+    contacts: Annotated[list[ContactIn], BeforeValidator(json_text)] = Field(
         min_length=1,
         max_length=50,
         description="`[{fullName, organization, phoneNumber, whatsappId}]` or `[{vcard}]`.",
@@ -278,7 +277,7 @@ class ListIn(_Strict):
 
 
 class ListParams(ChatParams):
-    message: Annotated[ListIn, BeforeValidator(_parse_json)] = Field(
+    message: Annotated[ListIn, BeforeValidator(json_text)] = Field(
         description="`{title, description, footer, button, sections[{title, rows[{title, "
         "rowId, description}]}]}`"
     )
@@ -332,7 +331,7 @@ class EventIn(_Strict):
 
 
 class EventParams(ChatParams):
-    event: Annotated[EventIn, BeforeValidator(_parse_json)] = Field(
+    event: Annotated[EventIn, BeforeValidator(json_text)] = Field(
         description="`{name, description, startTime, endTime, location{name}, extraGuestsAllowed}`"
     )
 

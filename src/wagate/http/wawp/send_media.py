@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 from starlette.datastructures import UploadFile
 
 from wagate.http.deps import Call, WawpRouter
-from wagate.http.params import Bool, InstanceParams
+from wagate.http.params import Bool, InstanceParams, json_text
 from wagate.http.wawp.fields import ChatId, OptionalMessageId, message_key
 from wagate.services.media import FileSource
 
@@ -19,7 +18,8 @@ MEDIA_ERRORS = [409, 413, 422, 502]
 MAX_CAPTION = 1024
 
 
-def _parse_json(value: Any) -> Any:
+def _file_param(value: Any) -> Any:
+    """``file`` as a multipart upload, JSON text, or an object (also from brackets)."""
     if isinstance(value, UploadFile):  # multipart: file=@photo.jpg
         value.file.seek(0)
         return {
@@ -27,12 +27,7 @@ def _parse_json(value: Any) -> Any:
             "filename": value.filename,
             "mimetype": value.content_type,
         }
-    if isinstance(value, str) and value.strip().startswith("{"):
-        try:
-            return json.loads(value)
-        except ValueError as exc:
-            raise ValueError("must be a JSON object") from exc
-    return value
+    return json_text(value)
 
 
 class FileIn(BaseModel):
@@ -63,7 +58,7 @@ class FileIn(BaseModel):
         )
 
 
-FileParam = Annotated[FileIn, BeforeValidator(_parse_json)]
+FileParam = Annotated[FileIn, BeforeValidator(_file_param)]
 
 
 class MediaParams(InstanceParams):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
@@ -10,7 +9,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from wagate.domain.models import Session
 from wagate.errors import SessionNotReadyError
 from wagate.http.deps import Call, WawpRouter
-from wagate.http.params import Bool, InstanceParams, WawpModel
+from wagate.http.params import Bool, InstanceParams, WawpModel, json_text
 from wagate.http.wawp.render import MeOut, SessionOut, me_json, session_view
 from wagate.http.wawp.webhooks import WebhookIn
 from wagate.services.webhooks import MAX_WEBHOOKS_PER_SESSION
@@ -18,17 +17,11 @@ from wagate.services.webhooks import MAX_WEBHOOKS_PER_SESSION
 router = WawpRouter(tags=["Sessions"])
 
 
-def _json_object(value: Any) -> Any:
-    """``config`` may come as a JSON string (query, form) or already as an object."""
-    if isinstance(value, str):
-        text = value.strip()
-        if not text:
-            return {}
-        try:
-            return json.loads(text)
-        except ValueError as exc:
-            raise ValueError("must be a JSON object") from exc
-    return value
+def _config(value: Any) -> Any:
+    """``config`` may come as JSON text (query, form), empty, or already as an object."""
+    if isinstance(value, str) and not value.strip():
+        return {}
+    return json_text(value)
 
 
 class SessionConfig(BaseModel):
@@ -51,7 +44,7 @@ class CreateSessionParams(WawpModel):
     access_token: str = Field(description="Your access token.")
     name: str = Field(min_length=1, max_length=200, description="A label for the session.")
     engine: str | None = Field(None, description="Engine to run it on (default: the server's).")
-    config: Annotated[SessionConfig, BeforeValidator(_json_object)] = Field(
+    config: Annotated[SessionConfig, BeforeValidator(_config)] = Field(
         default_factory=SessionConfig, description="JSON object; `metadata` is kept as given."
     )
     start: Bool = Field(True, description="Start the session at once (default true).")

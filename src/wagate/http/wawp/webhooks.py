@@ -19,7 +19,7 @@ from wagate.domain.events import EVENT_NAMES
 from wagate.domain.urls import check_webhook_url
 from wagate.domain.webhooks import Delivery, DeliveryStatus, RetryConfig, RetryPolicy, Webhook
 from wagate.http.deps import Call, WawpRouter
-from wagate.http.params import InstanceParams, to_str_list
+from wagate.http.params import InstanceParams, json_text, to_str_list
 from wagate.services.webhooks import WebhookSpec
 
 router = WawpRouter(tags=["Webhooks"])
@@ -36,16 +36,6 @@ def _events(value: list[str]) -> list[str]:
     if unknown:
         raise ValueError(f"unknown events {', '.join(unknown)}; known: *, {', '.join(EVENT_NAMES)}")
     return list(dict.fromkeys(names))
-
-
-def _parse_json(value: Any) -> Any:
-    """Objects and lists may arrive as JSON text in a query string or a form."""
-    if isinstance(value, str) and value.strip()[:1] in ("{", "["):
-        try:
-            return json.loads(value)
-        except ValueError as exc:
-            raise ValueError("must be valid JSON") from exc
-    return value
 
 
 WebhookUrl = Annotated[str, AfterValidator(check_webhook_url)]
@@ -102,16 +92,16 @@ class WebhookFields(BaseModel):
     events: EventList = Field(
         default_factory=lambda: ["*"], description="Events to send (`*`: all of them)."
     )
-    hmac: Annotated[HmacIn | None, BeforeValidator(_parse_json)] = Field(
+    hmac: Annotated[HmacIn | None, BeforeValidator(json_text)] = Field(
         None, description="`{key}`: sign every delivery (HMAC-SHA512, X-Webhook-Hmac)."
     )
     hmac_key: str | None = Field(
         None, min_length=1, max_length=1024, description="Same as `hmac.key`."
     )
-    retries: Annotated[RetriesIn, BeforeValidator(_parse_json)] = Field(
+    retries: Annotated[RetriesIn, BeforeValidator(json_text)] = Field(
         default_factory=RetriesIn, description="`{policy, delaySeconds, attempts}`."
     )
-    customHeaders: Annotated[list[HeaderIn], BeforeValidator(_parse_json)] = Field(
+    customHeaders: Annotated[list[HeaderIn], BeforeValidator(json_text)] = Field(
         default_factory=list, max_length=20, description="`[{name, value}]` sent with each POST."
     )
 
@@ -139,10 +129,10 @@ class UpdateWebhookParams(InstanceParams):
     webhook_id: str = Field(description="The webhook's id (`wh_...`), in the path.")
     url: WebhookUrl | None = None
     events: EventList | None = None
-    hmac: Annotated[HmacIn | None, BeforeValidator(_parse_json)] = None
+    hmac: Annotated[HmacIn | None, BeforeValidator(json_text)] = None
     hmac_key: str | None = Field(None, max_length=1024, description='`""` removes the key.')
-    retries: Annotated[RetriesIn | None, BeforeValidator(_parse_json)] = None
-    customHeaders: Annotated[list[HeaderIn] | None, BeforeValidator(_parse_json)] = None
+    retries: Annotated[RetriesIn | None, BeforeValidator(json_text)] = None
+    customHeaders: Annotated[list[HeaderIn] | None, BeforeValidator(json_text)] = None
 
 
 class WebhookIdParams(InstanceParams):
