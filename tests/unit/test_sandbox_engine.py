@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from sandbox_support import MemoryDeviceStore
+from sandbox_support import MemoryDeviceStore, wait_for
 from wagate.domain.events import EngineEvent, LoggedIn, LoggedOut, QrCodeChanged
 from wagate.domain.models import Me
 from wagate.engines.base import EngineSession
@@ -49,15 +49,6 @@ class Recorder:
     def of(self, kind: type[Any]) -> list[Any]:
         return [e for e in self.events if isinstance(e, kind)]
 
-    @staticmethod
-    async def wait_for(predicate: Callable[[], bool]) -> None:
-        """Poll ``predicate`` for up to two seconds."""
-        for _ in range(1000):
-            if predicate():
-                return
-            await asyncio.sleep(0.002)
-        pytest.fail("timed out waiting for the condition")
-
 
 @pytest.fixture
 def journal() -> list[Any]:
@@ -85,7 +76,7 @@ async def connected(engine: SandboxEngine, sink: Recorder) -> SandboxSession:
     """Open and connect the session; wait for its first QR code."""
     session = await engine.open_session(ID, sink)
     await session.connect()
-    await sink.wait_for(lambda: bool(sink.of(QrCodeChanged)))
+    await wait_for(lambda: bool(sink.of(QrCodeChanged)))
     return session
 
 
@@ -126,7 +117,7 @@ async def test_connect_emits_a_qr_code_at_once(store: MemoryDeviceStore, sink: R
         assert isinstance(session, EngineSession)
         assert not session.waiting_for_link
         await session.connect()
-        await sink.wait_for(lambda: bool(sink.events))
+        await wait_for(lambda: bool(sink.events))
         (qr,) = sink.events
         assert isinstance(qr, QrCodeChanged)
         match = QR_RE.match(qr.value)
@@ -143,7 +134,7 @@ async def test_connect_emits_a_qr_code_at_once(store: MemoryDeviceStore, sink: R
 
 async def test_qr_code_rotates(engine: SandboxEngine, sink: Recorder) -> None:
     await connected(engine, sink)
-    await sink.wait_for(lambda: len(sink.of(QrCodeChanged)) >= 3)
+    await wait_for(lambda: len(sink.of(QrCodeChanged)) >= 3)
     values = [e.value for e in sink.of(QrCodeChanged)]
     assert len(set(values)) == len(values)
     assert not sink.overlapped
@@ -202,7 +193,7 @@ async def test_scan_when_not_waiting_fails(engine: SandboxEngine, sink: Recorder
     with pytest.raises(InvalidSessionStatusError):
         await engine.scan(ID, PHONE)  # not connected
     await session.connect()
-    await sink.wait_for(lambda: session.waiting_for_link)
+    await wait_for(lambda: session.waiting_for_link)
     await engine.scan(ID, PHONE)
     with pytest.raises(InvalidSessionStatusError):
         await engine.scan(ID, PHONE)  # already linked
@@ -222,7 +213,7 @@ async def test_stored_device_resumes_without_qr(
     other = Recorder(journal)
     session = await engine.open_session(ID, other)
     await session.connect()
-    await other.wait_for(lambda: bool(other.events))
+    await wait_for(lambda: bool(other.events))
     assert other.events == [LoggedIn(me=me)]
     assert session.linked
     await asyncio.sleep(0.12)
@@ -237,8 +228,8 @@ async def test_a_new_engine_resumes_the_stored_device(
     try:
         session = await engine.open_session(ID, sink)
         await session.connect()
-        await sink.wait_for(lambda: session.linked)
-        await sink.wait_for(lambda: bool(sink.events))
+        await wait_for(lambda: session.linked)
+        await wait_for(lambda: bool(sink.events))
         lid = engine.network.phone(PHONE).lid
         assert sink.events == [LoggedIn(me=Me(id=f"{PHONE}@c.us", lid=lid, push_name="Bob"))]
     finally:
@@ -262,7 +253,7 @@ async def test_pairing_code_requires_waiting_for_link(
     with pytest.raises(InvalidSessionStatusError):
         await session.request_pairing_code(PHONE)
     await session.connect()
-    await sink.wait_for(lambda: session.waiting_for_link)
+    await wait_for(lambda: session.waiting_for_link)
     await engine.scan(ID, PHONE)
     with pytest.raises(InvalidSessionStatusError):
         await session.request_pairing_code(PHONE)
@@ -320,7 +311,7 @@ async def test_unlink_logs_out_and_deletes_the_device(
     assert journal.index(("delete", ID)) < journal.index(event)
     assert ID not in store.devices
     assert not session.linked
-    await sink.wait_for(lambda: not session.connected)
+    await wait_for(lambda: not session.connected)
     count = len(sink.events)
     await asyncio.sleep(0.12)
     assert len(sink.events) == count  # stopped: no QR codes
@@ -342,7 +333,7 @@ async def test_reconnect_after_unlink_shows_qr(engine: SandboxEngine, sink: Reco
     await engine.unlink(ID)
     sink.events.clear()
     await session.connect()
-    await sink.wait_for(lambda: bool(sink.of(QrCodeChanged)))
+    await wait_for(lambda: bool(sink.of(QrCodeChanged)))
     assert session.waiting_for_link
 
 
@@ -379,7 +370,7 @@ async def test_autolink(store: MemoryDeviceStore, sink: Recorder, journal: list[
     try:
         session = await engine.open_session(ID, sink)
         await session.connect()
-        await sink.wait_for(lambda: bool(sink.of(LoggedIn)))
+        await wait_for(lambda: bool(sink.of(LoggedIn)))
         (logged_in,) = sink.of(LoggedIn)
         phone = autolink_phone(ID)
         assert re.fullmatch(r"15550\d{6}", phone)
@@ -406,8 +397,8 @@ async def test_disconnect_from_inside_the_sink(engine: SandboxEngine, sink: Reco
 
     sink.hook = hook
     await session.connect()
-    await sink.wait_for(lambda: bool(calls))
-    await sink.wait_for(lambda: not session.connected)
+    await wait_for(lambda: bool(calls))
+    await wait_for(lambda: not session.connected)
     await asyncio.sleep(0.12)
     assert len(calls) == 1
     await session.disconnect()
@@ -425,7 +416,7 @@ async def test_logout_from_inside_the_sink(
     sink.hook = hook
     await asyncio.wait_for(engine.scan(ID, PHONE), 2)
     assert ID not in store.devices
-    await sink.wait_for(lambda: not session.connected)
+    await wait_for(lambda: not session.connected)
 
 
 async def test_a_failing_sink_is_logged_and_the_session_goes_on(
@@ -436,7 +427,7 @@ async def test_a_failing_sink_is_logged_and_the_session_goes_on(
 
     sink.hook = hook
     session = await connected(engine, sink)
-    await sink.wait_for(lambda: len(sink.of(QrCodeChanged)) >= 2)
+    await wait_for(lambda: len(sink.of(QrCodeChanged)) >= 2)
     assert "the event sink failed" in caplog.text
     me = await engine.scan(ID, PHONE)
     assert sink.events[-1] == LoggedIn(me=me)
@@ -453,7 +444,7 @@ async def test_open_session_replaces_the_previous_one(
     assert engine.session(ID) is second
     assert not first.connected
     await second.connect()
-    await other.wait_for(lambda: bool(other.of(QrCodeChanged)))
+    await wait_for(lambda: bool(other.of(QrCodeChanged)))
     await engine.scan(ID, PHONE)
     assert second.linked
     assert not first.linked

@@ -5,6 +5,7 @@ from __future__ import annotations
 import builtins
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from wagate.domain.webhooks import Delivery, DeliveryStatus, RetryConfig, Webhook
 from wagate.errors import InvalidParamError, NotFoundError
@@ -23,6 +24,16 @@ class WebhookSpec:
     hmac_key: str | None = None
     retries: RetryConfig = field(default_factory=RetryConfig)
     custom_headers: tuple[tuple[str, str], ...] = ()
+
+    def columns(self) -> dict[str, Any]:
+        """The spec as the repository's keyword arguments."""
+        return {
+            "url": self.url,
+            "events": self.events,
+            "hmac_key": self.hmac_key,
+            "retries": self.retries,
+            "custom_headers": self.custom_headers,
+        }
 
 
 class WebhookService:
@@ -46,14 +57,7 @@ class WebhookService:
             raise InvalidParamError(
                 f"A session has at most {MAX_WEBHOOKS_PER_SESSION} webhooks", param="url"
             )
-        webhook = await self._webhooks.create(
-            instance_id,
-            url=spec.url,
-            events=spec.events,
-            hmac_key=spec.hmac_key,
-            retries=spec.retries,
-            custom_headers=spec.custom_headers,
-        )
+        webhook = await self._webhooks.create(instance_id, **spec.columns())
         self._changed(instance_id)
         return webhook
 
@@ -72,14 +76,7 @@ class WebhookService:
 
     async def replace(self, instance_id: str, webhook_id: str, spec: WebhookSpec) -> Webhook:
         await self.get(instance_id, webhook_id)
-        updated = await self._webhooks.update(
-            webhook_id,
-            url=spec.url,
-            events=spec.events,
-            hmac_key=spec.hmac_key,
-            retries=spec.retries,
-            custom_headers=spec.custom_headers,
-        )
+        updated = await self._webhooks.update(webhook_id, **spec.columns())
         self._changed(instance_id)
         if updated is None:
             raise NotFoundError(f"No webhook {webhook_id} on this session")

@@ -445,7 +445,8 @@ def unwrap(msg: Any) -> Any:
     return msg
 
 
-_MEDIA_FIELDS = (
+# The fields of a waE2E.Message that hold media, with the media type neonize downloads by.
+MEDIA_FIELDS = (
     ("imageMessage", "image"),
     ("videoMessage", "video"),
     ("ptvMessage", "video"),
@@ -743,7 +744,7 @@ def _ev_message(ev: Any, me: str | None, me_lid: str | None) -> list[Converted]:
 
 
 def _media_field(msg: Any) -> str:
-    for name, _ in _MEDIA_FIELDS:
+    for name, _ in MEDIA_FIELDS:
         if msg.HasField(name):
             return name
     raise LookupError("no media")

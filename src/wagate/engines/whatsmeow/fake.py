@@ -40,7 +40,7 @@ from typing import Any
 
 from wagate.engines.whatsmeow import recorded
 from wagate.engines.whatsmeow.backend import BackendConfig, ClientBackend, Emit
-from wagate.engines.whatsmeow.convert import quiet_neonize_import
+from wagate.engines.whatsmeow.convert import MEDIA_FIELDS, quiet_neonize_import
 from wagate.engines.whatsmeow.neonize_backend import NeonizeBackend
 
 with quiet_neonize_import():
@@ -50,14 +50,7 @@ log = logging.getLogger(__name__)
 
 Handler = Callable[[Any, Any], Awaitable[None]]
 FAKE_PAIRING_CODE = "FAKE-CODE"
-_MEDIA_FIELDS = (
-    "imageMessage",
-    "videoMessage",
-    "ptvMessage",
-    "audioMessage",
-    "documentMessage",
-    "stickerMessage",
-)
+_MEDIA_FIELDS = tuple(name for name, _ in MEDIA_FIELDS)
 
 
 class FakeEvents:
