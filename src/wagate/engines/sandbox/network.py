@@ -169,7 +169,6 @@ class SandboxNetwork:
         self._accounts: dict[str, _Account] = {}
         self._ledger: OrderedDict[str, SentMessage] = OrderedDict()
         self._kept: OrderedDict[str, KeptMessage] = OrderedDict()
-        self._status_authors: dict[str, str] = {}  # status id → phone
 
     # --- phones -----------------------------------------------------------------------
 
@@ -421,11 +420,6 @@ class SandboxNetwork:
 
     def add_status(self, phone: str, status_id: str) -> None:
         self._account(phone).statuses.add(status_id)
-        self._status_authors[status_id] = phone
-
-    def status_author(self, status_id: str) -> str | None:
-        """The phone that posted this status (while it exists)."""
-        return self._status_authors.get(status_id)
 
     def statuses(self, phone: str) -> set[str]:
         """The ids of the statuses the account posted and has not deleted."""
@@ -437,5 +431,4 @@ class SandboxNetwork:
         if status_id not in statuses:
             return False
         statuses.discard(status_id)
-        self._status_authors.pop(status_id, None)
         return True

@@ -271,9 +271,6 @@ class FakeNeonizeClient:
         self._check("get_me")
         return self.me if self.me is not None else N.Device()
 
-    def is_connected(self) -> bool:
-        return self.connected
-
     # --- messaging -------------------------------------------------------------------------
 
     async def send_message(self, to: Any, message: Any, **_: Any) -> Any:
@@ -378,14 +375,6 @@ class FakeNeonizeBackend(NeonizeBackend):
         event = self.fake.incoming(kind, **kw)
         info = getattr(event, "Info", None)
         return str(info.ID) if info is not None else ""
-
-    async def fake_sent(self) -> list[dict[str, Any]]:
-        """What was sent so far, as JSON (chat, message)."""
-        from wagate.engines.whatsmeow.convert import jid_to_chat_id, raw_json
-
-        return [
-            {"chat_id": jid_to_chat_id(to), "message": raw_json(msg)} for to, msg in self.fake.sent
-        ]
 
 
 def create(config: BackendConfig, emit: Emit) -> ClientBackend:
