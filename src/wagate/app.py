@@ -31,6 +31,7 @@ from wagate.media.fetch import MediaFetcher
 from wagate.media.ffmpeg import Ffmpeg
 from wagate.media.storage import MediaStore
 from wagate.services.container import Services
+from wagate.services.lids import LidDirectory
 from wagate.services.media import MediaService
 from wagate.services.messaging import MessagingService
 from wagate.services.sandbox import SandboxControl
@@ -54,6 +55,8 @@ def default_engines(settings: Settings, database: Database) -> dict[str, Engine]
             device_name=settings.device_name,
             sessions_per_worker=settings.whatsmeow_sessions_per_worker,
             backend=settings.whatsmeow_backend,
+            database_url=settings.whatsmeow_store,
+            devices=database.devices,
         )
     }
     if settings.sandbox_enabled:
@@ -169,8 +172,13 @@ async def _start_services(
     engines = engine_factory(settings, database)
     hub = EventHub()
     dispatcher = WebhookDispatcher(database.outbox)
+    lids = LidDirectory(database.lids)
     pipeline = EventPipeline(
-        database, hub, global_webhook=_global_webhook(settings), wake=dispatcher.wake
+        database,
+        hub,
+        global_webhook=_global_webhook(settings),
+        wake=dispatcher.wake,
+        fill=lids.fill,
     )
 
     async def publish_status(session: Session, event: SessionStatusChanged) -> None:
@@ -191,10 +199,11 @@ async def _start_services(
 
     async def forget_webhooks(instance_id: str) -> None:
         pipeline.forget_webhooks(instance_id)
+        lids.forget(instance_id)
 
     sessions.on_delete(forget_webhooks)
     messaging = MessagingService(
-        sessions, database.messages, pipeline, media=media_store, media_url=media_url
+        sessions, database.messages, pipeline, media=media_store, media_url=media_url, lids=lids
     )
     media = MediaService(
         MediaFetcher(
@@ -225,6 +234,7 @@ async def _start_services(
             changed=pipeline.forget_webhooks,
         ),
         hub=hub,
+        lids=lids,
         sandbox=sandbox,
     )
     return services, dispatcher

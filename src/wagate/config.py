@@ -77,6 +77,13 @@ class Settings(BaseSettings):
     whatsmeow_sessions_per_worker: int = Field(
         50, ge=1, le=1000, description="whatsmeow sessions per engine worker process."
     )
+    whatsmeow_store_url: str = Field(
+        "",
+        description=(
+            "PostgreSQL URL for whatsmeow's device store; empty: wagate's own database when "
+            "it is PostgreSQL, else a SQLite file per session in the data directory."
+        ),
+    )
     whatsmeow_backend: str = Field(
         "wagate.engines.whatsmeow.neonize_backend:create",
         description="module:factory of the client inside workers (tests use the fake one).",
@@ -155,6 +162,13 @@ class Settings(BaseSettings):
     def _database_url(cls, value: str) -> str:
         return normalize_database_url(value) if value else ""
 
+    @field_validator("whatsmeow_store_url")
+    @classmethod
+    def _whatsmeow_store_url(cls, value: str) -> str:
+        if value and not normalize_database_url(value).startswith("postgresql"):
+            raise ValueError("the whatsmeow device store URL must be a postgresql:// URL")
+        return value
+
     @model_validator(mode="after")
     def _coherent(self) -> Settings:
         if self.default_engine == "sandbox" and not self.sandbox_enabled:
@@ -166,6 +180,12 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite+aiosqlite:///{(self.data_dir / 'wagate.db').resolve()}"
+
+    @property
+    def whatsmeow_store(self) -> str | None:
+        """The PostgreSQL database of whatsmeow's devices; ``None``: SQLite files."""
+        url = self.whatsmeow_store_url or self.effective_database_url
+        return url if url.startswith(("postgres", "postgresql")) else None
 
     @property
     def public_host(self) -> str:

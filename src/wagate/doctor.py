@@ -7,8 +7,11 @@ import socket
 import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from wagate.config import Settings
+from wagate.engines.whatsmeow import pgstore
+from wagate.engines.whatsmeow.engine import postgres_dsn
 from wagate.store.database import Database
 
 WHATSAPP_HOSTS = (("web.whatsapp.com", 443), ("g.whatsapp.net", 443))
@@ -75,6 +78,22 @@ async def store(settings: Settings) -> Check:
     return Check("store", ok, f"{database.dialect}, migrations applied")
 
 
+async def device_store(settings: Settings) -> Check:
+    """Where whatsmeow keeps linked devices, and whether it can be reached."""
+    name = "whatsmeow device store"
+    dsn = postgres_dsn(settings.whatsmeow_store)
+    if dsn is None:
+        folder = (settings.data_dir / "whatsmeow").resolve()
+        return Check(name, True, f"SQLite, a file per session in {folder}")
+    where = urlsplit(dsn)
+    place = f"{where.hostname or 'localhost'}{where.path}"
+    try:
+        count = await pgstore.count_devices(dsn)
+    except Exception as exc:
+        return Check(name, False, f"PostgreSQL {place}: {type(exc).__name__}: {exc}")
+    return Check(name, True, f"PostgreSQL {place}, {count} device(s)")
+
+
 async def whatsapp() -> Check:
     """A TCP connection to WhatsApp's web endpoints (no data is sent)."""
     failures = []
@@ -96,6 +115,7 @@ async def run_checks(settings: Settings) -> list[Check]:
         engine_library,
         lambda: ffmpeg(settings),
         lambda: store(settings),
+        lambda: device_store(settings),
         whatsapp,
     ]
     return [await check() for check in checks]

@@ -29,6 +29,13 @@ async def test_two_sessions_exchange_a_message_with_receipts(api: Api, receiver:
     payload = received["payload"]
     assert payload["id"] == f"false_{A_ID}_{wa_id}"
     assert (payload["from"], payload["to"], payload["fromMe"]) == (A_ID, B_ID, False)
+    # both ids of every person named: the sender's @lid came with the message
+    a_lid = (await api.ok("GET", "session/info", **a))["me"]["lid"]
+    b_lid = (await api.ok("GET", "session/info", **b))["me"]["lid"]
+    assert (payload["fromLid"], payload["toLid"]) == (a_lid, b_lid)
+    assert await api.ok("GET", "lids", **b) == [{"lid": a_lid, "pn": A_ID}]
+    assert await api.ok("GET", "lids/count", **b) == {"count": 1}
+    assert await api.ok("GET", "lids", **a) == []
     assert payload["_data"]["notifyName"] == "Sandbox 9001"
     assert received["me"]["id"] == B_ID
     assert received["metadata"] == {"who": B_PHONE}
@@ -45,6 +52,7 @@ async def test_two_sessions_exchange_a_message_with_receipts(api: Api, receiver:
     assert read["payload"] == {
         "id": sent["id"],
         "from": A_ID,
+        "fromLid": a_lid,  # A's own; A has not heard of B's lid yet
         "to": B_ID,
         "fromMe": True,
         "chatId": B_ID,
@@ -57,6 +65,7 @@ async def test_two_sessions_exchange_a_message_with_receipts(api: Api, receiver:
     reaction = await wait_event(receiver, a["instance_id"], "message.reaction", reaction="❤️")
     assert reaction["payload"]["messageId"] == sent["id"]
     assert reaction["payload"]["senderId"] == B_ID
+    assert reaction["payload"]["senderIdLid"] == b_lid  # learnt with B's reaction
     assert reaction["payload"]["id"] == reacted["id"]
 
     await api.ok("POST", "startTyping", chatId=B_ID, **a)
@@ -196,3 +205,13 @@ async def test_seen_accepts_bracket_lists_from_a_form(api: Api, receiver: Receiv
     )
     assert response.status_code == 200, response.text
     await wait_event(receiver, a["instance_id"], "message.ack", id=sent["id"], ackName="READ")
+
+
+async def test_lids_paging_is_checked(api: Api) -> None:
+    session = await api.linked_session()
+    ids = {"access_token": api.tenant, "instance_id": session["instance_id"]}
+    for bad in ({"limit": 0}, {"limit": "many"}, {"offset": -1}):
+        response = await api.call("GET", "lids", **ids, **bad)
+        assert response.status_code == 400, response.text
+        assert response.json()["code"] == "invalid_param"
+    assert await api.ok("GET", "lids", limit=5, offset=10, **ids) == []

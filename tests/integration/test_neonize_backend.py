@@ -27,13 +27,18 @@ from wagate.domain.messages import Ack, MessageKey, Presence
 from wagate.domain.models import Me
 from wagate.engines.whatsmeow import fake, recorded
 from wagate.engines.whatsmeow.backend import BackendConfig
-from wagate.engines.whatsmeow.convert import quiet_neonize_import
 from wagate.engines.whatsmeow.library import library_version
 from wagate.engines.whatsmeow.neonize_backend import OFFLINE_PREFIX, NeonizeBackend
+from wagate.engines.whatsmeow.protos import quiet_neonize_import
 from wagate.errors import InvalidParamError, NotSupportedError, SessionNotReadyError
 
 PHONE = recorded.ME_PHONE
-ME = Me(id=f"{PHONE}@c.us", lid=f"{recorded.ME_LID}@lid", push_name="Wagate Test")
+ME = Me(
+    id=f"{PHONE}@c.us",
+    lid=f"{recorded.ME_LID}@lid",
+    push_name="Wagate Test",
+    jid=f"{PHONE}:{recorded.ME_DEVICE}@s.whatsapp.net",
+)
 CONTACT = f"{recorded.CONTACT_PHONE}@c.us"
 
 

@@ -14,7 +14,9 @@ from typing import Any
 import pytest
 
 from wagate.config import Settings
+from wagate.engines.whatsmeow import recorded
 from wagate.engines.whatsmeow.engine import WhatsmeowEngine
+from wagate.engines.whatsmeow.fake import control_path
 from wagate_receiver import Receiver
 from wagate_testing import Api, events_of, make_settings, wait_event
 
@@ -38,7 +40,8 @@ def engine_of(api: Api) -> WhatsmeowEngine:
 
 def control(api: Api, instance_id: str, **command: Any) -> None:
     """Tell the fake client (inside the worker process) what the phone does."""
-    path = Path(f"{engine_of(api).device_store_path(instance_id)}.control")
+    path = control_path(engine_of(api).device_store_of(instance_id), instance_id)
+    path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("a") as out:
         out.write(json.dumps(command) + "\n")
 
@@ -125,6 +128,45 @@ async def test_link_send_receive_and_survive_a_worker_crash(api: Api, receiver: 
     assert restarted.pid != worker.pid
     again = await api.ok("POST", "send", chatId="15550001111", message="still here", **ids)
     assert again["body"] == "still here"
+
+
+async def test_group_and_channel_events_reach_webhooks(api: Api, receiver: Receiver) -> None:
+    created = await api.new_session(config={"webhooks": [{"url": receiver.url}]})
+    ids = {"access_token": api.tenant, "instance_id": created["instance_id"]}
+    instance = ids["instance_id"]
+    await status_becomes(api, ids, "SCAN_QR_CODE")
+    control(api, instance, op="scan", phone=ME_PHONE)
+    await status_becomes(api, ids, "WORKING")
+    group = f"{recorded.GROUP}@g.us"
+    contact = f"{recorded.CONTACT_PHONE}@c.us"
+
+    # Someone adds us to a group: Wawp's chatId and participants, plus the group itself.
+    control(api, instance, op="incoming", kind="joined_group", subject="Shop team", me=ME_PHONE)
+    joined = (await wait_event(receiver, instance, "group.v2.join", chatId=group))["payload"]
+    assert joined["participants"] == [f"{ME_PHONE}@c.us"]
+    assert (joined["action"], joined["by"]) == ("join", contact)
+    assert joined["group"]["subject"] == "Shop team"
+    assert {"id": contact, "lid": f"{recorded.CONTACT_LID}@lid", "role": "admin"} in joined[
+        "group"
+    ]["participants"]
+
+    control(api, instance, op="incoming", kind="group_info", promote=["447700900555"])
+    promoted = await wait_event(receiver, instance, "group.v2.participants", action="promote")
+    assert promoted["payload"]["participants"] == ["447700900555@c.us"]
+    assert promoted["payload"]["participantsInfo"][0]["role"] == "admin"
+
+    control(api, instance, op="incoming", kind="group_info", leave=["447700900555"])
+    await wait_event(receiver, instance, "group.v2.leave", participants=["447700900555@c.us"])
+
+    control(api, instance, op="incoming", kind="group_info", subject="Renamed")
+    update = (await wait_event(receiver, instance, "group.v2.update", chatId=group))["payload"]
+    assert update["group"] == {"id": group, "subject": "Renamed"}
+    assert update["_data"]["Name"]["Name"] == "Renamed"
+
+    # A post of a followed channel is a message from the channel.
+    control(api, instance, op="incoming", kind="channel_post", body="channel news")
+    post = await wait_event(receiver, instance, "message", body="channel news")
+    assert post["payload"]["from"] == f"{recorded.CHANNEL}@newsletter"
 
 
 async def test_what_neonize_cannot_do_is_422(api: Api) -> None:

@@ -73,6 +73,13 @@ def events() -> dict[str, Any]:
         "call_accept": R.call_accept(),
         "call_terminate": R.call_terminate(),
         "picture": R.picture(),
+        "joined_group": R.joined_group("Shop team"),
+        "group_members_added": R.group_info(join=["447700900555", "447700900556"]),
+        "group_member_left": R.group_info(leave=[R.CONTACT_PHONE], by=R.CONTACT_PHONE),
+        "group_promoted": R.group_info(promote=["447700900555"]),
+        "group_settings": R.group_info(subject="New name", description="", announce=False),
+        "channel_post": R.channel_post("news of the day"),
+        "channel_left": R.channel_left(),
     }
 
 

@@ -157,6 +157,19 @@ def test_an_unsupported_database_url_is_refused(url: str, says: str) -> None:
     assert says in message
 
 
+@pytest.mark.parametrize("url", ["sqlite:///devices.db", "mysql://u@h/db", "nonsense"])
+def test_a_whatsmeow_store_that_is_not_postgresql_is_refused(url: str) -> None:
+    assert "WAGATE_WHATSMEOW_STORE_URL" in _refusal(whatsmeow_store_url=url)
+
+
+def test_whatsmeow_keeps_its_devices_where_wagate_keeps_its_data() -> None:
+    assert load_settings().whatsmeow_store is None  # SQLite: a file per session
+    pg = load_settings(database_url="postgresql://u@db/wagate")
+    assert pg.whatsmeow_store == "postgresql+asyncpg://u@db/wagate"
+    own = load_settings(whatsmeow_store_url="postgres://u@other/devices")
+    assert own.whatsmeow_store == "postgres://u@other/devices"
+
+
 @pytest.mark.parametrize("host", ["my host", " ", "", "local\thost"])
 def test_a_host_with_spaces_is_refused(host: str) -> None:
     assert "WAGATE_HOST" in _refusal(host=host)

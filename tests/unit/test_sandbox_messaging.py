@@ -13,6 +13,7 @@ from sandbox_support import MemoryDeviceStore, settle, wait_for
 from wagate.domain.events import (
     AckChanged,
     EngineEvent,
+    LidsLearned,
     LoggedIn,
     MessageSeen,
     PresenceChanged,
@@ -35,10 +36,12 @@ MESSAGE_ID = re.compile(r"^3EB0[0-9A-F]{16}$")
 
 
 class Recorder:
-    """An EventSink that records events, also into a journal shared by all sinks."""
+    """An EventSink that records events, also into a journal shared by all sinks
+    (what it learns of lids apart, in ``lids``)."""
 
     def __init__(self, journal: list[tuple[str, EngineEvent]], name: str) -> None:
         self.events: list[EngineEvent] = []
+        self.lids: list[tuple[str, str]] = []
         self.journal = journal
         self.name = name
         self.active = 0
@@ -48,6 +51,9 @@ class Recorder:
         self.active += 1
         self.overlapped = self.overlapped or self.active > 1
         try:
+            if isinstance(event, LidsLearned):
+                self.lids.extend(event.pairs)
+                return
             self.events.append(event)
             self.journal.append((self.name, event))
             await asyncio.sleep(0)
@@ -266,6 +272,19 @@ async def test_star_is_recorded(engine: SandboxEngine, pair: list[Linked]) -> No
     assert engine.network.starred(PHONE_A) == set()
     await settle()
     assert len(sink_b.events) == 1  # just the message
+
+
+async def test_who_is_behind_a_senders_lid_comes_with_what_they_send(
+    engine: SandboxEngine, pair: list[Linked]
+) -> None:
+    (_, sink_a), (b, sink_b) = pair
+    alice, bob = engine.network.phone(PHONE_A), engine.network.phone(PHONE_B)
+    await exchange(pair)
+    assert sink_b.lids == [(alice.chat_id, alice.lid)]
+    assert sink_a.lids == []  # B has not sent A anything yet
+    await b.set_chat_presence(alice.chat_id, Presence.COMPOSING)
+    await wait_for(lambda: bool(sink_a.lids))
+    assert sink_a.lids == [(bob.chat_id, bob.lid)]
 
 
 # --- virtual contacts ----------------------------------------------------------------

@@ -35,16 +35,21 @@ from wagate.domain.events import (
     AckChanged,
     ConnectionFailed,
     ConnectionLost,
+    GroupParticipantsChanged,
+    GroupUpdated,
     HistoryReceived,
+    LidsLearned,
     LoggedOut,
     MessageSeen,
     PresenceChanged,
     QrCodeChanged,
     ReactionReceived,
 )
+from wagate.domain.groups import GroupParticipant
 from wagate.domain.messages import Ack, Message, MessageKey, Presence
 from wagate.engines.whatsmeow import convert as cv
 from wagate.engines.whatsmeow import outgoing as og
+from wagate.engines.whatsmeow import protos as pb
 from wagate.engines.whatsmeow import recorded
 from wagate.engines.whatsmeow.convert import E, N
 
@@ -52,9 +57,23 @@ EVENTS = events()
 
 
 def one(name: str, *, me: str | None = ME, me_lid: str | None = ME_LID) -> Any:
-    out = cv.convert_event(EVENTS[name], me=me, me_lid=me_lid)
+    """The one thing an event converts to (after what it tells of lids, if anything)."""
+    out = [x for x in converted(name, me=me, me_lid=me_lid) if not isinstance(x, LidsLearned)]
     assert len(out) == 1, out
     return out[0]
+
+
+def converted(name: str, *, me: str | None = ME, me_lid: str | None = ME_LID) -> list[Any]:
+    return cv.convert_event(EVENTS[name], me=me, me_lid=me_lid)
+
+
+def learned(name: str) -> list[tuple[str, str]]:
+    """The (phone, lid) pairs an event reveals; they come first."""
+    out = converted(name)
+    pairs = [pair for x in out if isinstance(x, LidsLearned) for pair in x.pairs]
+    if pairs:
+        assert isinstance(out[0], LidsLearned)
+    return pairs
 
 
 def seen(name: str) -> Message:
@@ -84,21 +103,30 @@ def pending(name: str) -> cv.MediaPending:
 )
 def test_jid_round_trip(server: str, chat_id: str) -> None:
     jid = N.JID(User="447700900123", RawAgent=0, Device=0, Integrator=0, Server=server)
-    assert cv.jid_to_chat_id(jid) == chat_id
-    back = cv.chat_id_to_jid(chat_id)
+    assert pb.jid_to_chat_id(jid) == chat_id
+    back = pb.chat_id_to_jid(chat_id)
     assert (back.User, back.Server, back.Device) == ("447700900123", server, 0)
     back.SerializeToString()  # all required fields set
 
 
 def test_status_broadcast_and_devices() -> None:
-    jid = cv.chat_id_to_jid("status@broadcast")
+    jid = pb.chat_id_to_jid("status@broadcast")
     assert (jid.User, jid.Server) == ("status", "broadcast")
-    assert cv.jid_to_chat_id(jid) == "status@broadcast"
+    assert pb.jid_to_chat_id(jid) == "status@broadcast"
     with_device = N.JID(User="4477", RawAgent=0, Device=12, Integrator=0, Server="s.whatsapp.net")
-    assert cv.jid_to_chat_id(with_device) == "4477@c.us"
-    assert cv.jid_string_to_chat_id("4477:12@s.whatsapp.net") == "4477@c.us"
-    assert cv.chat_id_to_jid_string("4477@c.us") == "4477@s.whatsapp.net"
-    assert cv.jid_to_chat_id(N.JID(User="", RawAgent=0, Device=0, Integrator=0, Server="")) == ""
+    assert pb.jid_to_chat_id(with_device) == "4477@c.us"
+    assert pb.jid_string_to_chat_id("4477:12@s.whatsapp.net") == "4477@c.us"
+    assert pb.chat_id_to_jid_string("4477@c.us") == "4477@s.whatsapp.net"
+    assert pb.jid_to_chat_id(N.JID(User="", RawAgent=0, Device=0, Integrator=0, Server="")) == ""
+
+
+@pytest.mark.parametrize(
+    "text", ["4477:12@s.whatsapp.net", "4477@s.whatsapp.net", "4477.1:3@s.whatsapp.net"]
+)
+def test_device_jids_round_trip_as_whatsmeow_writes_them(text: str) -> None:
+    jid = pb.device_jid_from_string(text)
+    jid.SerializeToString()  # all required fields set
+    assert pb.device_jid_string(jid) == text
 
 
 def test_recorded_binaries_parse_and_match() -> None:
@@ -147,12 +175,15 @@ def test_group_message_fills_phone_id_from_lid_sender() -> None:
     assert m.recipient == GROUP
     p = cv.parties(EVENTS["group_text"].Info.MessageSource)
     assert (p.sender_phone, p.sender_lid) == (CONTACT, CONTACT_LID)
+    assert learned("group_text") == [(CONTACT, CONTACT_LID)]
 
 
 def test_lid_addressed_dm_uses_the_phone_chat() -> None:
     m = seen("lid_dm_text")
     assert m.key.chat_id == CONTACT
     assert m.sender == CONTACT
+    assert learned("lid_dm_text") == [(CONTACT, CONTACT_LID)]
+    assert learned("text") == []  # a phone-addressed chat tells nothing of lids
 
 
 def test_image_metadata_and_download_hint() -> None:
@@ -345,6 +376,7 @@ def test_calls() -> None:
     assert one("call_accept").kind == "accept"
     end = one("call_terminate")
     assert (end.kind, end.reason) == ("terminate", "timeout")
+    assert learned("call_offer_video") == [(CONTACT, CONTACT_LID)]  # callCreatorAlt
 
 
 def test_unknown_event_is_raw() -> None:
@@ -352,6 +384,62 @@ def test_unknown_event_is_raw() -> None:
     assert isinstance(raw, cv.RawEngineEvent)
     assert raw.name == "Picture"
     assert raw.data["JID"]["User"] == "447700900123"
+
+
+def test_we_joined_a_group_with_its_members_and_roles() -> None:
+    joined = one("joined_group")
+    assert isinstance(joined, GroupParticipantsChanged)
+    assert (joined.group_id, joined.action, joined.by) == (GROUP, "join", CONTACT)
+    assert joined.participants == (GroupParticipant(id=ME, lid=ME_LID),)
+    group = joined.group
+    assert group is not None
+    assert (group.subject, group.description, group.owner) == (
+        "Shop team",
+        "Orders and questions",
+        CONTACT,
+    )
+    assert (group.announce, group.locked, group.created) == (True, False, 1_764_000_000)
+    # LID-addressed members: phone ids first, lids beside them
+    assert group.participants == (
+        GroupParticipant(id=CONTACT, lid=CONTACT_LID, role="admin"),
+        GroupParticipant(id=ME, lid=ME_LID),
+    )
+    assert learned("joined_group") == [(CONTACT, CONTACT_LID), (ME, ME_LID)]
+
+
+def test_membership_changes_in_a_group() -> None:
+    added = one("group_members_added")
+    assert isinstance(added, GroupParticipantsChanged)
+    assert added.action == "join"
+    assert [p.id for p in added.participants] == ["447700900555@c.us", "447700900556@c.us"]
+    assert (added.by, added.timestamp) == (CONTACT, 1_764_000_000)
+    left = one("group_member_left")
+    assert (left.action, left.by) == ("leave", None)  # they left by themselves
+    assert [p.id for p in left.participants] == [CONTACT]
+    promoted = one("group_promoted")
+    assert promoted.action == "promote"
+    assert promoted.participants == (GroupParticipant(id="447700900555@c.us", role="admin"),)
+
+
+def test_group_settings_changes() -> None:
+    updated = one("group_settings")
+    assert isinstance(updated, GroupUpdated)
+    assert updated.changes == {"subject": "New name", "description": "", "announce": False}
+    assert (updated.group_id, updated.by) == (GROUP, CONTACT)
+    assert updated.raw is not None
+    assert updated.raw["Name"]["Name"] == "New name"
+
+
+def test_channels() -> None:
+    post = one("channel_post")
+    assert isinstance(post, MessageSeen)
+    channel = f"{recorded.CHANNEL}@newsletter"
+    assert (post.message.key.chat_id, post.message.sender) == (channel, channel)
+    assert post.message.body == "news of the day"
+    # following, leaving and muting channels have no Wawp event: engine.event
+    left = one("channel_left")
+    assert isinstance(left, cv.RawEngineEvent)
+    assert (left.name, left.data["Role"]) == ("NewsletterLeave", "SUBSCRIBER")
 
 
 # --- outgoing --------------------------------------------------------------------------

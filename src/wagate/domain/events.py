@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from wagate.domain.content import EventResponse
+from wagate.domain.groups import GroupInfo, GroupParticipant
 from wagate.domain.messages import Ack, Message, MessageKey, Presence
 from wagate.domain.models import Me
 from wagate.domain.status import SessionStatus
@@ -166,6 +167,43 @@ class CallEvent:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class LidsLearned:
+    """The engine saw who is behind some ``@lid`` ids: ``(phone id, lid)`` pairs."""
+
+    pairs: tuple[tuple[str, str], ...]
+
+
+GROUP_ACTIONS = ("join", "leave", "promote", "demote")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GroupParticipantsChanged:
+    """People joined, left, or were promoted or demoted in a group (the session's own
+    account included: ``group`` is filled when it joined)."""
+
+    group_id: str
+    action: str  # one of GROUP_ACTIONS
+    participants: tuple[GroupParticipant, ...]
+    by: str | None = None  # who made the change, when it was not the member themselves
+    timestamp: int = 0  # seconds; 0 when the engine does not say
+    group: GroupInfo | None = None
+    raw: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GroupUpdated:
+    """A group's subject, description or settings changed. ``changes`` holds only what
+    changed: ``subject``, ``description``, ``announce``, ``restrict``,
+    ``ephemeralSeconds``, ``inviteLink``, ``deleted``."""
+
+    group_id: str
+    changes: dict[str, Any]
+    by: str | None = None
+    timestamp: int = 0
+    raw: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class RawEngineEvent:
     """An event wagate has no model for: neonize's event name and its proto as JSON."""
 
@@ -197,6 +235,9 @@ EngineEvent = (
     | MessageEdited
     | MessageRevoked
     | CallEvent
+    | GroupParticipantsChanged
+    | GroupUpdated
+    | LidsLearned
     | RawEngineEvent
     | HistoryReceived
 )
@@ -221,6 +262,10 @@ EVENT_NAMES = (
     "call.received",
     "call.accepted",
     "call.rejected",
+    "group.v2.join",
+    "group.v2.leave",
+    "group.v2.participants",
+    "group.v2.update",
     "engine.event",
 )
 

@@ -15,13 +15,19 @@ class Me:
     id: str  # "<phone>@c.us"
     lid: str | None = None  # "<digits>@lid"
     push_name: str = ""
+    jid: str | None = None  # this linked device: "<phone>:<device>@s.whatsapp.net"
 
     def to_json(self) -> dict[str, Any]:
-        return {"id": self.id, "lid": self.lid, "pushName": self.push_name}
+        return {"id": self.id, "lid": self.lid, "pushName": self.push_name, "jid": self.jid}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Me:
-        return cls(id=data["id"], lid=data.get("lid"), push_name=data.get("pushName") or "")
+        return cls(
+            id=data["id"],
+            lid=data.get("lid"),
+            push_name=data.get("pushName") or "",
+            jid=data.get("jid"),
+        )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

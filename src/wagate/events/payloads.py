@@ -23,6 +23,8 @@ from wagate.domain.events import (
     CallEvent,
     EventResponseFailed,
     EventResponseReceived,
+    GroupParticipantsChanged,
+    GroupUpdated,
     MessageEdited,
     MessageRevoked,
     PollVoteFailed,
@@ -285,6 +287,41 @@ def call(event: CallEvent) -> dict[str, Any]:
         "isVideo": event.is_video,
         "isGroup": event.from_.endswith("@g.us"),
         "reason": event.reason,
+    }
+
+
+GROUP_PARTICIPANT_EVENTS = {
+    "join": "group.v2.join",
+    "leave": "group.v2.leave",
+    "promote": "group.v2.participants",
+    "demote": "group.v2.participants",
+}
+
+
+def group_participants(event: GroupParticipantsChanged) -> dict[str, Any]:
+    """``group.v2.join``/``leave``/``participants``: Wawp's ``chatId``, ``action`` and
+    ``participants`` ids, with each member's ``@lid`` and role in ``participantsInfo``."""
+    group = event.group.to_json() if event.group else {"id": event.group_id}
+    return {
+        "chatId": event.group_id,
+        "action": event.action,
+        "participants": [p.id for p in event.participants],
+        "participantsInfo": [p.to_json() for p in event.participants],
+        "by": event.by,
+        "timestamp": event.timestamp or None,
+        "group": group,
+        "_data": event.raw,
+    }
+
+
+def group_update(event: GroupUpdated) -> dict[str, Any]:
+    """``group.v2.update``: the group with only what changed (WAHA's shape)."""
+    return {
+        "chatId": event.group_id,
+        "group": {"id": event.group_id, **event.changes},
+        "by": event.by,
+        "timestamp": event.timestamp or None,
+        "_data": event.raw,
     }
 
 

@@ -43,6 +43,10 @@ def encode(envelope: dict[str, Any]) -> str:
     return json.dumps(envelope, ensure_ascii=False, separators=(",", ":"))
 
 
+# Completes payloads in place before they are published (the people they name).
+Fill = Callable[[Session, Sequence[dict[str, Any]]], Awaitable[None]]
+
+
 class EventPipeline:
     """Publishes events: store changes, outbox rows, a wake-up and the live fan-out."""
 
@@ -53,8 +57,10 @@ class EventPipeline:
         *,
         global_webhook: GlobalWebhook | None = None,
         wake: Callable[[], None] = lambda: None,
+        fill: Fill | None = None,
     ) -> None:
         self._database = database
+        self._fill = fill
         self._hub = hub
         self._global = global_webhook
         self._wake = wake
@@ -80,7 +86,12 @@ class EventPipeline:
         *,
         write: Write | None = None,
     ) -> list[dict[str, Any]]:
-        """Record ``events`` of ``session`` (and ``write``'s changes) atomically."""
+        """Record ``events`` of ``session`` (and ``write``'s changes) atomically.
+
+        Payloads that name people get their phone ids and lids filled in place first.
+        """
+        if self._fill is not None and events:
+            await self._fill(session, [payload for _, payload in events])
         envelopes = [payloads.envelope(session, name, payload) for name, payload in events]
         hooks = await self._webhooks_of(session.instance_id)
         deliveries = [

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from wagate.config import Settings
 from wagate.events.hub import EventHub
 from wagate.media.storage import MediaStore
+from wagate.services.lids import LidDirectory
 from wagate.services.media import MediaService
 from wagate.services.messaging import MessagingService
 from wagate.services.sandbox import SandboxControl
@@ -27,4 +28,5 @@ class Services:
     media_store: MediaStore
     webhooks: WebhookService
     hub: EventHub
+    lids: LidDirectory
     sandbox: SandboxControl | None  # None when the sandbox is disabled

@@ -19,7 +19,10 @@ from wagate.domain.events import (
     EngineEvent,
     EventResponseFailed,
     EventResponseReceived,
+    GroupParticipantsChanged,
+    GroupUpdated,
     HistoryReceived,
+    LidsLearned,
     MessageEdited,
     MessageRevoked,
     MessageSeen,
@@ -37,6 +40,7 @@ from wagate.errors import InvalidParamError, NotFoundError
 from wagate.events import payloads
 from wagate.events.pipeline import EventPipeline
 from wagate.media.storage import MediaStore
+from wagate.services.lids import LidDirectory
 from wagate.services.sessions import SessionService
 from wagate.store.repositories.messages import MessageRepository
 
@@ -54,8 +58,10 @@ class MessagingService:
         *,
         media: MediaStore,
         media_url: Callable[[str, str], str],
+        lids: LidDirectory,
     ) -> None:
         self._sessions = sessions
+        self._lids = lids
         self._messages = messages
         self._pipeline = pipeline
         self._media = media
@@ -237,7 +243,7 @@ class MessagingService:
                 await self._on_other(session, event)
 
     async def _on_other(self, session: Session, event: EngineEvent) -> None:
-        """Edits, revokes, calls and raw engine events."""
+        """Edits, revokes, calls, groups and raw engine events."""
         match event:
             case MessageEdited():
                 # Events arrive one at a time per session, so nothing changes the text
@@ -259,6 +265,8 @@ class MessagingService:
                 name = payloads.CALL_EVENTS.get(event.kind)
                 if name is not None:
                     await self._pipeline.publish(session, [(name, payloads.call(event))])
+            case GroupParticipantsChanged() | GroupUpdated() | LidsLearned():
+                await self._on_people(session, event)
             case RawEngineEvent():
                 await self._pipeline.publish(session, [("engine.event", payloads.raw(event))])
             case HistoryReceived(messages=messages):
@@ -268,6 +276,28 @@ class MessagingService:
                         await self._messages.save(conn, session.instance_id, message)
 
                 await self._pipeline.publish(session, [], write=save_all)
+
+    async def _on_people(
+        self, session: Session, event: GroupParticipantsChanged | GroupUpdated | LidsLearned
+    ) -> None:
+        """Groups' members and settings, and who is behind which lid."""
+        match event:
+            case GroupParticipantsChanged():
+                name = payloads.GROUP_PARTICIPANT_EVENTS[event.action]
+                payload = payloads.group_participants(event)
+                await self._pipeline.publish(session, [(name, payload)])
+            case LidsLearned(pairs=pairs):
+                news = self._lids.news(session.instance_id, pairs)
+                if news:
+
+                    async def save(conn: AsyncConnection) -> None:
+                        await self._lids.save(conn, session.instance_id, news)
+
+                    await self._pipeline.publish(session, [], write=save)
+                    self._lids.remember(session.instance_id, news)
+            case GroupUpdated():
+                payload = payloads.group_update(event)
+                await self._pipeline.publish(session, [("group.v2.update", payload)])
 
     async def _record(
         self,

@@ -167,3 +167,18 @@ messages = Table(
     Column("updated_at", BigInteger, nullable=False),
     Index("ix_messages_instance_id_chat_id_timestamp", "instance_id", "chat_id", "timestamp"),
 )
+
+lids = Table(
+    "lids",
+    metadata,
+    Column(
+        "instance_id",
+        String(12),
+        ForeignKey("sessions.instance_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("lid", String(128), primary_key=True),  # "<digits>@lid"
+    Column("phone", String(128), nullable=False),  # "<digits>@c.us"
+    Column("updated_at", BigInteger, nullable=False),
+    Index("ix_lids_instance_id_phone", "instance_id", "phone"),
+)

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from wagate.domain.content import EventInvite, Poll
-from wagate.domain.events import AckChanged, EngineEvent, PresenceChanged
+from wagate.domain.events import AckChanged, EngineEvent, LidsLearned, PresenceChanged
 from wagate.domain.messages import Ack, MessageKey, Presence
 from wagate.errors import InvalidParamError
 
@@ -278,15 +278,21 @@ class SandboxNetwork:
         durable: bool = True,
         on_delivered: Callable[[], None] | None = None,
         exclude: str | None = None,
+        sender: VirtualPhone | None = None,
     ) -> list[asyncio.Future[None]]:
         """Send ``event`` to every session linked to ``phone`` (but ``exclude``).
 
-        Returns the futures of the deliveries under way to online sessions.
+        From another account (``sender``), the event comes after who is behind the
+        sender's lid, as WhatsApp's ``SenderAlt`` tells it. Returns the futures of the
+        deliveries under way to online sessions.
         """
         futures: list[asyncio.Future[None]] = []
         for instance_id in self.instances_of(phone):
             if instance_id == exclude:
                 continue
+            if sender is not None and sender.phone != phone:
+                pairs = ((sender.chat_id, sender.lid),)
+                self._send(instance_id, Delivery(LidsLearned(pairs=pairs), durable=False))
             delivery = Delivery(event, durable=durable, on_delivered=on_delivered)
             future = self._send(instance_id, delivery)
             if future is not None:

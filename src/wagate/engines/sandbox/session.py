@@ -363,7 +363,7 @@ class SandboxSession(EngineSession):
                     selected=choice,
                     timestamp=now,
                 )
-                network.deliver(party, event, exclude=instance_id)
+                network.deliver(party, event, exclude=instance_id, sender=own)
 
         self._schedule(job)
         return vote
@@ -414,7 +414,7 @@ class SandboxSession(EngineSession):
                 own.phone, MessageSeen(message=replace(status, source="app")), exclude=instance_id
             )
             for partner in audience:
-                network.deliver(partner, MessageSeen(message=seen))
+                network.deliver(partner, MessageSeen(message=seen), sender=own)
 
         self._schedule(job)
         return status
@@ -458,7 +458,7 @@ class SandboxSession(EngineSession):
             return
         event = PresenceChanged(chat_id=own.chat_id, sender=own.chat_id, presence=presence)
         network = self._network
-        self._schedule(lambda: network.deliver(partner, event, durable=False))
+        self._schedule(lambda: network.deliver(partner, event, durable=False, sender=own))
 
     async def set_presence(self, presence: Presence) -> None:
         """Our presence: recorded, and told to the online sessions we have a chat with."""
@@ -479,7 +479,7 @@ class SandboxSession(EngineSession):
 
         def job() -> None:
             for partner in sorted(network.chats_of(own.phone)):
-                network.deliver(partner, event, durable=False)
+                network.deliver(partner, event, durable=False, sender=own)
 
         self._schedule(job)
 
@@ -505,7 +505,7 @@ class SandboxSession(EngineSession):
                 timestamp=_now(),
             )
             network = self._network
-            self._schedule(lambda: network.deliver(partner, event))
+            self._schedule(lambda: network.deliver(partner, event, sender=own))
         return reaction_id
 
     async def star(self, key: MessageKey, star: bool) -> None:
@@ -547,9 +547,11 @@ class SandboxSession(EngineSession):
             content=message.content,
         )
         message_id = entry.key.id
+        # WhatsApp tells who is behind a sender's lid with the message (SenderAlt)
         network.deliver(
             target,
             MessageSeen(message=incoming),
+            sender=own,
             on_delivered=lambda: network.mark_delivered(message_id),
         )
 

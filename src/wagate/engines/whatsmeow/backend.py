@@ -30,6 +30,9 @@ class BackendConfig:
     device_store: str  # a SQLite file path, or a postgres:// DSN
     device_name: str  # shown in WhatsApp's "Linked devices"
     media_dir: Path  # scratch space for media the client downloads
+    # The linked device to resume, "<phone>:<device>@s.whatsapp.net" (a PostgreSQL
+    # store holds many devices); None before the first link.
+    device_jid: str | None = None
 
 
 class ClientBackend(Protocol):

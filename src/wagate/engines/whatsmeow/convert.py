@@ -16,15 +16,9 @@ Facts about neonize 0.5.2's encoding that shape this module (read in its Go enco
 
 from __future__ import annotations
 
-import contextlib
-import io
-import os
-import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
-
-from google.protobuf.json_format import MessageToDict  # type: ignore[import-untyped]
 
 from wagate.domain.content import (
     Audio,
@@ -50,7 +44,10 @@ from wagate.domain.events import (
     ConnectionLost,
     EngineEvent,
     EventResponseFailed,
+    GroupParticipantsChanged,
+    GroupUpdated,
     HistoryReceived,
+    LidsLearned,
     LoggedOut,
     MessageEdited,
     MessageRevoked,
@@ -60,34 +57,21 @@ from wagate.domain.events import (
     RawEngineEvent,
     ReactionReceived,
 )
+from wagate.domain.groups import GroupInfo, GroupParticipant
 from wagate.domain.ids import STATUS_BROADCAST
 from wagate.domain.messages import Ack, Message, MessageKey, Presence
-
-
-@contextlib.contextmanager
-def quiet_neonize_import() -> Iterator[None]:
-    """Import neonize without its leaks: its import runs ``os.popen("uname -a")`` twice
-    and never closes the pipes, which surfaces later as a ResourceWarning (an error under
-    pytest's ``filterwarnings=error``). Within this block ``os.popen`` reads and closes."""
-    real = os.popen
-
-    def popen(cmd: str, mode: str = "r", buffering: int = -1) -> Any:
-        with real(cmd, mode, buffering) as pipe:
-            return io.StringIO(pipe.read())
-
-    setattr(os, "popen", popen)  # noqa: B010
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ResourceWarning)
-            yield
-    finally:
-        setattr(os, "popen", real)  # noqa: B010
-
+from wagate.engines.whatsmeow.protos import (
+    jid_string_to_chat_id,
+    jid_to_chat_id,
+    quiet_neonize_import,
+    raw_json,
+)
+from wagate.engines.whatsmeow.protos import seconds as _seconds
+from wagate.engines.whatsmeow.protos import user_of as _user
 
 with quiet_neonize_import():
     from neonize.proto import Neonize_pb2 as N
     from neonize.proto.waE2E import WAWebProtobufsE2E_pb2 as E
-
 
 # --- values beyond the domain -------------------------------------------------------
 
@@ -132,72 +116,6 @@ Converted = (
     | PollVotePending
 )
 
-# --- ids -------------------------------------------------------------------------------
-
-_SERVER_TO_SUFFIX = {
-    "s.whatsapp.net": "c.us",
-    "c.us": "c.us",
-    "g.us": "g.us",
-    "lid": "lid",
-    "newsletter": "newsletter",
-    "broadcast": "broadcast",
-}
-_SUFFIX_TO_SERVER = {"c.us": "s.whatsapp.net", "s.whatsapp.net": "s.whatsapp.net"}
-
-
-def jid_to_chat_id(jid: Any) -> str:
-    """A neonize JID proto → a wagate chat id (device part dropped); ``""`` if empty."""
-    user, server = str(jid.User), str(jid.Server)
-    if not server or (jid.HasField("IsEmpty") and jid.IsEmpty and not user):
-        return ""
-    suffix = _SERVER_TO_SUFFIX.get(server, server)
-    return f"{user}@{suffix}" if user else suffix
-
-
-def jid_string_to_chat_id(text: str) -> str:
-    """``"4477…:3@s.whatsapp.net"`` (a JID as text, e.g. in a MessageKey) → a chat id."""
-    if not text:
-        return ""
-    user, _, server = text.partition("@")
-    user = user.split(":")[0].split(".")[0]
-    suffix = _SERVER_TO_SUFFIX.get(server, server)
-    return f"{user}@{suffix}" if user else suffix
-
-
-def chat_id_to_jid(chat_id: str) -> Any:
-    """A wagate chat id → a neonize JID proto (all required fields set)."""
-    if chat_id == STATUS_BROADCAST:
-        user, server = "status", "broadcast"
-    else:
-        user, sep, suffix = chat_id.partition("@")
-        if not sep:
-            user, suffix = chat_id, "c.us"
-        server = _SUFFIX_TO_SERVER.get(suffix, suffix)
-    return N.JID(User=user, RawAgent=0, Device=0, Integrator=0, Server=server, IsEmpty=False)
-
-
-def chat_id_to_jid_string(chat_id: str) -> str:
-    jid = chat_id_to_jid(chat_id)
-    return f"{jid.User}@{jid.Server}"
-
-
-def _user(chat_id: str | None) -> str:
-    return (chat_id or "").partition("@")[0]
-
-
-def raw_json(proto: Any) -> dict[str, Any]:
-    """A proto as a JSON-ready dict (bytes as base64), for ``_data`` and raw events."""
-    data: dict[str, Any] = MessageToDict(proto, preserving_proto_field_name=True)
-    return data
-
-
-def _seconds(value: int) -> int:
-    """Seconds since the epoch from neonize's seconds or milliseconds."""
-    value = int(value)
-    if value <= 0:
-        return 0
-    return value // 1000 if value > 100_000_000_000 else value
-
 
 def _jid_or_none(source: Any, name: str) -> str | None:
     if not source.HasField(name):
@@ -215,6 +133,7 @@ class Parties:
     sender_lid: str | None
     is_group: bool
     from_me: bool
+    pairs: tuple[tuple[str, str], ...] = ()  # (phone id, lid) pairs the source reveals
 
 
 def parties(source: Any) -> Parties:
@@ -231,14 +150,21 @@ def parties(source: Any) -> Parties:
             lid = lid or value
     is_group = bool(source.IsGroup) or chat.endswith("@g.us")
     from_me = bool(source.IsFromMe)
+    pairs = [(phone, lid)] if phone and lid else []
     if not is_group and chat.endswith("@lid"):
         if from_me:
             recipient_alt = _jid_or_none(source, "RecipientAlt")
             if recipient_alt and recipient_alt.endswith("@c.us"):
+                pairs.append((recipient_alt, chat))
                 chat = recipient_alt
         elif phone and _user(chat) == _user(lid):
             chat = phone
-    return Parties(chat, phone or lid or sender, phone, lid, is_group, from_me)
+    return Parties(chat, phone or lid or sender, phone, lid, is_group, from_me, tuple(pairs))
+
+
+def _learned(pairs: Sequence[tuple[str, str]], items: list[Converted]) -> list[Converted]:
+    """``items``, after what they taught about who is behind which lid."""
+    return [LidsLearned(pairs=tuple(dict.fromkeys(pairs))), *items] if pairs else items
 
 
 _Handler = Callable[[Any, str | None, str | None], list[Converted]]
@@ -382,7 +308,9 @@ def _ev_chat_presence(ev: Any, me: str | None, me_lid: str | None) -> list[Conve
         presence = Presence.RECORDING if audio else Presence.COMPOSING
     else:
         presence = Presence.PAUSED
-    return [PresenceChanged(chat_id=p.chat_id, sender=p.sender, presence=presence)]
+    return _learned(
+        p.pairs, [PresenceChanged(chat_id=p.chat_id, sender=p.sender, presence=presence)]
+    )
 
 
 def _node_has_tag(node: Any, tag: str) -> bool:
@@ -395,23 +323,27 @@ def _call(kind: str) -> _Handler:
     def convert(ev: Any, me: str | None, me_lid: str | None) -> list[Converted]:
         meta = ev.basicCallMeta
         caller = jid_to_chat_id(meta.callCreator) if meta.HasField("callCreator") else ""
+        pairs: list[tuple[str, str]] = []
         if meta.HasField("callCreatorAlt"):
             alt = jid_to_chat_id(meta.callCreatorAlt)
+            if alt.endswith("@c.us") and caller.endswith("@lid"):
+                pairs.append((alt, caller))
+            elif alt.endswith("@lid") and caller.endswith("@c.us"):
+                pairs.append((caller, alt))
             if alt.endswith("@c.us") and not caller.endswith("@c.us"):
                 caller = alt
         caller = caller or jid_to_chat_id(getattr(meta, "from"))
         is_video = ev.HasField("data") and _node_has_tag(ev.data, "video")
         reason = str(ev.reason) if kind == "terminate" and ev.reason else None
-        return [
-            CallEvent(
-                kind=kind,
-                call_id=meta.callID,
-                from_=caller,
-                is_video=is_video,
-                timestamp=_seconds(meta.timestamp),
-                reason=reason,
-            )
-        ]
+        call = CallEvent(
+            kind=kind,
+            call_id=meta.callID,
+            from_=caller,
+            is_video=is_video,
+            timestamp=_seconds(meta.timestamp),
+            reason=reason,
+        )
+        return _learned(pairs, [call])
 
     return convert
 
@@ -652,8 +584,12 @@ def _content_of(msg: Any) -> tuple[str, Content | None, str | None]:  # noqa: C9
 
 
 def _ev_message(ev: Any, me: str | None, me_lid: str | None) -> list[Converted]:
+    p = parties(ev.Info.MessageSource)
+    return _learned(p.pairs, _message(ev, p, me, me_lid))
+
+
+def _message(ev: Any, p: Parties, me: str | None, me_lid: str | None) -> list[Converted]:
     info = ev.Info
-    p = parties(info.MessageSource)
     msg = unwrap(ev.Message)
     timestamp = _seconds(info.Timestamp)
     if msg.HasField("protocolMessage"):
@@ -822,6 +758,124 @@ def _history_message(info: Any, chat_id: str, me: str | None) -> Message | None:
     )
 
 
+# --- groups ---------------------------------------------------------------------------------
+
+
+def _member(
+    jid: Any, lid: Any = None, phone: Any = None, role: str = "participant"
+) -> GroupParticipant:
+    """A group member from a JID and, when the event has them, its lid and phone JIDs."""
+    ids = [jid_to_chat_id(j) for j in (phone, jid, lid) if j is not None and j.User]
+    number = next((i for i in ids if i.endswith("@c.us")), None)
+    hidden = next((i for i in ids if i.endswith("@lid")), None)
+    return GroupParticipant(id=number or hidden or ids[0], lid=hidden, role=role)
+
+
+def _role(participant: Any) -> str:
+    if participant.IsSuperAdmin:
+        return "superadmin"
+    return "admin" if participant.IsAdmin else "participant"
+
+
+def group_info(info: Any) -> GroupInfo:
+    """neonize's ``GroupInfo`` → the domain's."""
+    owner = None
+    if info.HasField("OwnerPN") and info.OwnerPN.User:
+        owner = jid_to_chat_id(info.OwnerPN)
+    elif info.HasField("OwnerJID") and info.OwnerJID.User:
+        owner = jid_to_chat_id(info.OwnerJID)
+    return GroupInfo(
+        id=jid_to_chat_id(info.JID),
+        subject=info.GroupName.Name,
+        description=info.GroupTopic.Topic,
+        owner=owner,
+        created=_seconds(info.GroupCreated),
+        announce=bool(info.GroupAnnounce.IsAnnounce),
+        locked=bool(info.GroupLocked.isLocked),
+        participants=tuple(
+            _member(
+                p.JID,
+                p.LID if p.HasField("LID") else None,
+                p.PhoneNumber if p.HasField("PhoneNumber") else None,
+                _role(p),
+            )
+            for p in info.Participants
+        ),
+    )
+
+
+def _ev_joined_group(ev: Any, me: str | None, me_lid: str | None) -> list[Converted]:
+    """The session's account joined a group (added, invited, or created it)."""
+    info = group_info(ev.GroupInfo)
+    ours = [p for p in info.participants if p.id in (me, me_lid) or p.lid == me_lid]
+    if not ours and me:
+        ours = [GroupParticipant(id=me, lid=me_lid)]
+    by = None
+    for field_name in ("SenderPN", "Sender"):
+        if ev.HasField(field_name) and getattr(ev, field_name).User:
+            by = jid_to_chat_id(getattr(ev, field_name))
+            break
+    joined = GroupParticipantsChanged(
+        group_id=info.id,
+        action="join",
+        participants=tuple(ours),
+        by=by if by not in (me, me_lid) else None,
+        group=info,
+        raw=raw_json(ev),
+    )
+    pairs = [(p.id, p.lid) for p in info.participants if p.lid and p.id.endswith("@c.us")]
+    return _learned(pairs, [joined])
+
+
+def _ev_group_info(ev: Any, me: str | None, me_lid: str | None) -> list[Converted]:
+    """Membership and settings changes of a group, one domain event per kind."""
+    group = jid_to_chat_id(ev.JID)
+    by = jid_to_chat_id(ev.Sender) if ev.HasField("Sender") and ev.Sender.User else None
+    timestamp = _seconds(ev.Timestamp)
+    raw = raw_json(ev)
+    found: list[Converted] = []
+    for action, jids, role in (
+        ("join", ev.Join, "participant"),
+        ("leave", ev.Leave, "participant"),
+        ("promote", ev.Promote, "admin"),
+        ("demote", ev.Demote, "participant"),
+    ):
+        if jids:
+            members = tuple(_member(j, role=role) for j in jids)
+            actor = None if by is not None and [by] == [m.id for m in members] else by
+            found.append(
+                GroupParticipantsChanged(
+                    group_id=group,
+                    action=action,
+                    participants=members,
+                    by=actor,
+                    timestamp=timestamp,
+                    raw=raw,
+                )
+            )
+    changes: dict[str, Any] = {}
+    if ev.HasField("Name"):
+        changes["subject"] = ev.Name.Name
+    if ev.HasField("Topic"):
+        changes["description"] = "" if ev.Topic.TopicDeleted else ev.Topic.Topic
+    if ev.HasField("Announce"):
+        changes["announce"] = bool(ev.Announce.IsAnnounce)
+    if ev.HasField("Locked"):
+        changes["restrict"] = bool(ev.Locked.isLocked)
+    if ev.HasField("Ephemeral"):
+        on = ev.Ephemeral.IsEphemeral
+        changes["ephemeralSeconds"] = int(ev.Ephemeral.DisappearingTimer) if on else 0
+    if ev.NewInviteLink:
+        changes["inviteLink"] = ev.NewInviteLink
+    if ev.HasField("Delete") and ev.Delete.Deleted:
+        changes["deleted"] = True
+    if changes:
+        found.append(
+            GroupUpdated(group_id=group, changes=changes, by=by, timestamp=timestamp, raw=raw)
+        )
+    return found or [RawEngineEvent(name="GroupInfoEvent", data=raw)]
+
+
 _HANDLERS: dict[str, _Handler] = {
     "HistorySync": _ev_history_sync,
     "QR": _ev_qr,
@@ -842,4 +896,6 @@ _HANDLERS: dict[str, _Handler] = {
     "CallOffer": _call("offer"),
     "CallAccept": _call("accept"),
     "CallTerminate": _call("terminate"),
+    "JoinedGroup": _ev_joined_group,
+    "GroupInfoEvent": _ev_group_info,
 }

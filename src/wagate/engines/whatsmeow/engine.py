@@ -15,12 +15,13 @@ import shutil
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, cast
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from wagate.domain.content import Content
-from wagate.domain.events import EngineEvent, PresenceChanged
+from wagate.domain.events import EngineEvent, LoggedIn, LoggedOut, PresenceChanged
 from wagate.domain.messages import Message, MessageKey, Presence
-from wagate.engines.base import Engine, EngineSession, EventSink
+from wagate.engines.base import DeviceStore, Engine, EngineSession, EventSink
+from wagate.engines.whatsmeow import pgstore
 from wagate.engines.whatsmeow.backend import BackendConfig
 from wagate.engines.whatsmeow.supervisor import Supervisor
 from wagate.errors import NotSupportedError
@@ -34,15 +35,20 @@ SINK_DRAIN_SECONDS = 5.0
 
 
 def postgres_dsn(database_url: str | None) -> str | None:
-    """The DSN whatsmeow can use for ``database_url`` (``postgresql+asyncpg://…`` →
-    ``postgres://…``), or ``None`` when it is not a PostgreSQL URL."""
+    """The DSN whatsmeow (Go's lib/pq) can use for ``database_url``, or ``None`` when it
+    is not a PostgreSQL URL: ``postgresql+asyncpg://…`` → ``postgres://…``, asyncpg's
+    ``ssl=`` → ``sslmode=``, and ``sslmode=prefer`` unless given (lib/pq's own default,
+    ``require``, fails on a server without TLS where asyncpg and psql connect)."""
     if not database_url:
         return None
     parts = urlsplit(database_url)
     scheme = parts.scheme.split("+", 1)[0]
     if scheme not in ("postgres", "postgresql"):
         return None
-    return urlunsplit(("postgres", *parts[1:]))
+    query = dict(parse_qsl(parts.query, keep_blank_values=True))
+    ssl = query.pop("ssl", None)
+    query.setdefault("sslmode", ssl or "prefer")
+    return urlunsplit(("postgres", parts.netloc, parts.path, urlencode(query), parts.fragment))
 
 
 class WhatsmeowSession(EngineSession):
@@ -66,6 +72,7 @@ class WhatsmeowSession(EngineSession):
     async def _deliver(self) -> None:
         while (event := await self._inbox.get()) is not None:
             try:
+                await self._engine.remember_device(self.instance_id, event)
                 await self._sink(event)
             except Exception:
                 log.exception("the sink of %s failed on %r", self.instance_id, event)
@@ -91,6 +98,7 @@ class WhatsmeowSession(EngineSession):
 
     async def logout(self) -> None:
         await self._engine.supervisor.logout(self.instance_id)
+        await self._engine.remember_device(self.instance_id, LoggedOut(reason="logout"))
 
     async def request_pairing_code(self, phone: str) -> str:
         number = phone.strip().removeprefix("+")
@@ -173,6 +181,7 @@ class WhatsmeowEngine(Engine):
         sessions_per_worker: int = 50,
         backend: str = DEFAULT_BACKEND,
         database_url: str | None = None,
+        devices: DeviceStore | None = None,
         restart_backoff: tuple[float, float] = (1.0, 60.0),
         max_restarts: int = 5,
         stop_timeout: float = 10.0,
@@ -180,9 +189,10 @@ class WhatsmeowEngine(Engine):
         self._root = Path(data_dir) / "whatsmeow"
         self._backend = backend
         self._device_name = device_name
-        # With PostgreSQL every device lives in that one database (whatsmeow keys them
-        # by JID); the backend tells its device apart by the instance id.
+        # With PostgreSQL every device lives in that one database, keyed by its JID,
+        # which ``devices`` keeps per session (see pgstore); else a SQLite file each.
         self._dsn = postgres_dsn(database_url)
+        self._devices = devices
         self._sessions: dict[str, WhatsmeowSession] = {}
         self.supervisor = Supervisor(
             backend,
@@ -200,20 +210,38 @@ class WhatsmeowEngine(Engine):
     def media_dir(self, instance_id: str) -> Path:
         return self._root / "media" / instance_id
 
-    def config_for(self, instance_id: str) -> BackendConfig:
-        self._root.mkdir(parents=True, exist_ok=True)
+    def device_store_of(self, instance_id: str) -> str:
+        """The session's device store: the shared PostgreSQL DSN, or its SQLite file."""
+        return self._dsn or str(self.device_store_path(instance_id))
+
+    async def config_for(self, instance_id: str) -> BackendConfig:
         media_dir = self.media_dir(instance_id)
-        media_dir.mkdir(parents=True, exist_ok=True)
+        await asyncio.to_thread(media_dir.mkdir, parents=True, exist_ok=True)
         return BackendConfig(
             instance_id=instance_id,
-            device_store=self._dsn or str(self.device_store_path(instance_id)),
+            device_store=self.device_store_of(instance_id),
             device_name=self._device_name,
             media_dir=media_dir,
+            device_jid=await self._device_jid(instance_id),
         )
+
+    async def _device_jid(self, instance_id: str) -> str | None:
+        data = await self._devices.load(instance_id) if self._devices is not None else None
+        jid = (data or {}).get("jid")
+        return jid if isinstance(jid, str) and jid else None
+
+    async def remember_device(self, instance_id: str, event: EngineEvent) -> None:
+        """Keep the linked device's JID (to resume it), and forget it once unlinked."""
+        if self._devices is None:
+            return
+        if isinstance(event, LoggedIn) and event.me.jid:
+            await self._devices.save(instance_id, ENGINE_NAME, {"jid": event.me.jid})
+        elif isinstance(event, LoggedOut):
+            await self._devices.delete(instance_id)
 
     async def open_session(self, instance_id: str, sink: EventSink) -> WhatsmeowSession:
         _refuse_real_engine_under_pytest(self._backend)
-        config = await asyncio.to_thread(self.config_for, instance_id)
+        config = await self.config_for(instance_id)
         previous = self._sessions.get(instance_id)
         if previous is not None:
             previous.retire()
@@ -222,14 +250,21 @@ class WhatsmeowEngine(Engine):
         return session
 
     async def forget(self, instance_id: str) -> None:
-        """Close the session in its worker and delete its device store and media.
+        """Close the session in its worker and delete its device and media.
 
-        With PostgreSQL the device rows stay: whatsmeow deletes them on logout.
+        The phone still lists the device until WhatsApp drops it; log out first to
+        unlink it there too.
         """
         await self.supervisor.forget(instance_id)
         session = self._sessions.pop(instance_id, None)
         if session is not None:
             session.retire()
+        if self._dsn is not None:
+            jid = await self._device_jid(instance_id)
+            if jid:
+                await pgstore.delete_device(self._dsn, jid)
+        if self._devices is not None:
+            await self._devices.delete(instance_id)
         await asyncio.to_thread(self._delete_files, instance_id)
 
     def _delete_files(self, instance_id: str) -> None:

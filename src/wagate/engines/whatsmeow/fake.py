@@ -7,9 +7,13 @@ neonize does: each handler call is its own task. It records what was sent.
 
 Script:
 
-* ``connect()``: when the device store (a JSON file at the store path) says the device is
-  linked, it reports ``Device`` + ``Connected`` (the backend then emits ``LoggedIn``);
-  otherwise it shows a QR code at once and a new one every ``qr_interval`` seconds.
+* ``connect()``: when the device store says the device is linked, it reports ``Device``
+  + ``Connected`` (the backend then emits ``LoggedIn``); otherwise it shows a QR code at
+  once and a new one every ``qr_interval`` seconds. The store is a JSON file at the store
+  path, or, for a ``postgres://`` store, rows of a ``whatsmeow_device`` table keyed by
+  the device JID (only the columns the fake needs), opened as neonize opens them: by
+  ``jid`` (a missing device kills the process, as the Go nil dereference does), as a
+  ``new_device``, or else the first device in the table.
 * "the phone scanned the QR": ``client.scan(phone)`` (backend op ``fake_scan(phone)``)
   writes the store and reports ``PairStatus`` success, ``Device`` and ``Connected``.
 * ``PairPhone`` returns ``FAKE-CODE`` and links that phone ``pair_delay`` seconds later.
@@ -19,7 +23,7 @@ Script:
   get unique bytes that ``download_any`` returns (``data=`` sets them).
 
 From another process (a test driving a server), write JSON lines to the control file
-``<device store>.control``: ``{"op": "scan", "phone": "4477…"}`` or
+(:func:`control_path`): ``{"op": "scan", "phone": "4477…"}`` or
 ``{"op": "incoming", "kind": "text", "body": "hi"}``; the fake polls it while connected
 and deletes it once read.
 
@@ -33,15 +37,21 @@ import contextlib
 import hashlib
 import json
 import logging
+import os
+import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from wagate.engines.whatsmeow import recorded
+import asyncpg
+
+from wagate.engines.whatsmeow import pgstore, recorded
+from wagate.engines.whatsmeow import protos as pb
 from wagate.engines.whatsmeow.backend import BackendConfig, ClientBackend, Emit
-from wagate.engines.whatsmeow.convert import MEDIA_FIELDS, quiet_neonize_import
+from wagate.engines.whatsmeow.convert import MEDIA_FIELDS
 from wagate.engines.whatsmeow.neonize_backend import NeonizeBackend
+from wagate.engines.whatsmeow.protos import quiet_neonize_import
 
 with quiet_neonize_import():
     from neonize.proto import Neonize_pb2 as N
@@ -70,6 +80,92 @@ class FakeEvents:
         self.qr_handler = func
 
 
+def control_path(device_store: str, instance_id: str) -> Path:
+    """Where the fake client of ``instance_id`` reads its script from another process."""
+    if not pgstore.is_postgres(device_store):
+        return Path(f"{device_store}.control")
+    digest = hashlib.sha256(device_store.encode()).hexdigest()[:16]
+    return Path(tempfile.gettempdir()) / "wagate-fake-neonize" / f"{digest}-{instance_id}.control"
+
+
+class _FileDevice:
+    """One device in a JSON file (a SQLite store holds one device)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    async def load(self) -> dict[str, Any] | None:
+        try:
+            data = json.loads(await asyncio.to_thread(self.path.read_text, "utf-8"))
+        except (OSError, ValueError):
+            return None
+        return data if isinstance(data, dict) and data.get("phone") else None
+
+    async def save(self, data: dict[str, Any]) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        await asyncio.to_thread(self.path.write_text, json.dumps(data), "utf-8")
+
+    async def delete(self, data: dict[str, Any] | None) -> None:
+        self.path.unlink(missing_ok=True)
+
+
+class _PostgresDevices:
+    """Devices in a shared PostgreSQL store, chosen the way neonize chooses."""
+
+    TABLE = (
+        f"CREATE TABLE IF NOT EXISTS {pgstore.DEVICE_TABLE} "
+        "(jid TEXT PRIMARY KEY, lid TEXT, push_name TEXT NOT NULL DEFAULT '')"
+    )
+
+    def __init__(self, dsn: str, jid: Any, new_device: bool) -> None:
+        self.dsn = dsn
+        self.jid = pb.device_jid_string(jid) if jid is not None else None
+        self.new_device = new_device
+
+    async def load(self) -> dict[str, Any] | None:
+        conn = await asyncpg.connect(self.dsn)
+        try:
+            await conn.execute(self.TABLE)
+            if self.new_device:
+                return None
+            query = f"SELECT jid, lid, push_name FROM {pgstore.DEVICE_TABLE}"
+            if self.jid is None:
+                row = await conn.fetchrow(query + " ORDER BY jid LIMIT 1")  # GetFirstDevice
+            else:
+                row = await conn.fetchrow(query + " WHERE jid = $1", self.jid)
+                if row is None:  # neonize: NewClient(nil) → SIGSEGV, the worker dies
+                    print("panic: invalid memory address or nil pointer dereference", flush=True)
+                    os._exit(2)
+        finally:
+            await conn.close()
+        if row is None:
+            return None
+        phone, device = row["jid"].partition("@")[0].split(":")
+        return {"phone": phone, "device": int(device), "lid": row["lid"], "push_name": row[2]}
+
+    async def save(self, data: dict[str, Any]) -> None:
+        conn = await asyncpg.connect(self.dsn)
+        try:
+            await conn.execute(self.TABLE)
+            await conn.execute(
+                f"INSERT INTO {pgstore.DEVICE_TABLE} (jid, lid, push_name) VALUES ($1, $2, $3)",
+                _device_jid(data),
+                data["lid"],
+                data["push_name"],
+            )
+        finally:
+            await conn.close()
+        self.jid, self.new_device = _device_jid(data), False
+
+    async def delete(self, data: dict[str, Any] | None) -> None:
+        if data is not None:
+            await pgstore.delete_device(self.dsn, _device_jid(data))
+
+
+def _device_jid(data: dict[str, Any]) -> str:
+    return f"{data['phone']}:{data.get('device', recorded.ME_DEVICE)}@s.whatsapp.net"
+
+
 class FakeNeonizeClient:
     qr_interval = 20.0
     pair_delay = 0.2
@@ -87,6 +183,12 @@ class FakeNeonizeClient:
         self.name = name
         self.props = props
         self.uuid = (uuid or name).encode()
+        self.devices: _FileDevice | _PostgresDevices = (
+            _PostgresDevices(name, jid, new_device)
+            if pgstore.is_postgres(name)
+            else _FileDevice(Path(name))
+        )
+        self._data: dict[str, Any] | None = None  # the linked device
         self.event = FakeEvents()
         self.me: Any = None
         self.connected = False
@@ -100,18 +202,9 @@ class FakeNeonizeClient:
         self._counter = 0
         self.qr_count = 0
 
-    # --- device store ------------------------------------------------------------------
-
     @property
-    def store(self) -> Path:
-        return Path(self.name)
-
-    def _linked(self) -> dict[str, Any] | None:
-        try:
-            data = json.loads(self.store.read_text("utf-8"))
-        except (OSError, ValueError):
-            return None
-        return data if isinstance(data, dict) and data.get("phone") else None
+    def control(self) -> Path:
+        return control_path(self.name, self.uuid.decode())
 
     # --- delivery (as neonize: one task per handler call) ------------------------------------
 
@@ -142,7 +235,7 @@ class FakeNeonizeClient:
         return task
 
     async def _run(self, stop: asyncio.Event) -> None:
-        linked = self._linked()
+        linked = await self.devices.load()
         if linked is not None:
             self._link(linked, pair=False)
         poller = asyncio.ensure_future(self._poll_control(stop))
@@ -160,7 +253,7 @@ class FakeNeonizeClient:
             self.connected = False
 
     async def _poll_control(self, stop: asyncio.Event) -> None:
-        control = self.store.with_name(self.store.name + ".control")
+        control = self.control
         while not stop.is_set():
             if control.exists():
                 try:
@@ -182,25 +275,31 @@ class FakeNeonizeClient:
             raise ValueError(f"unknown control op {op!r}")
 
     def _link(self, data: dict[str, Any], *, pair: bool) -> None:
+        self._data = data
         phone = str(data["phone"])
+        device = int(data.get("device", recorded.ME_DEVICE))
         if pair:
-            self.deliver(recorded.pair_success(phone))
+            self.deliver(recorded.pair_success(phone, device=device))
         self.deliver(
             recorded.device(
                 phone,
                 str(data.get("lid") or recorded.ME_LID),
                 str(data.get("push_name") or "Wagate Test"),
+                device=device,
             )
         )
         self.connected = True
         self.deliver(recorded.connected())
 
     def scan(self, phone: str, *, lid: str | None = None, push_name: str = "Wagate Test") -> None:
-        """The phone scanned the QR code: link, persist, connect."""
+        """The phone scanned the QR code: persist, link, connect."""
         data = {"phone": phone, "lid": lid or recorded.ME_LID, "push_name": push_name}
-        self.store.parent.mkdir(parents=True, exist_ok=True)
-        self.store.write_text(json.dumps(data), "utf-8")
-        self._link(data, pair=True)
+
+        async def link() -> None:
+            await self.devices.save(data)
+            self._link(data, pair=True)
+
+        self._spawn(link())
 
     def incoming(self, kind: str, *, data: str | bytes | None = None, **kw: Any) -> Any:
         """Deliver ``recorded.<kind>(**kw)``; media get bytes ``download_any`` returns."""
@@ -244,7 +343,8 @@ class FakeNeonizeClient:
 
     async def logout(self) -> None:
         self._check("logout")
-        self.store.unlink(missing_ok=True)
+        await self.devices.delete(self._data)
+        self._data = None
         self.me = None
         if self._stop is not None:
             self._stop.set()

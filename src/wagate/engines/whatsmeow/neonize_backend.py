@@ -32,6 +32,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+import asyncpg
+
 from wagate.domain.content import (
     Audio,
     Contacts,
@@ -61,8 +63,10 @@ from wagate.domain.messages import Ack, Message, MessageKey, Presence
 from wagate.domain.models import Me
 from wagate.engines.whatsmeow import convert as cv
 from wagate.engines.whatsmeow import outgoing as og
+from wagate.engines.whatsmeow import pgstore
+from wagate.engines.whatsmeow import protos as pb
 from wagate.engines.whatsmeow.backend import BackendConfig, ClientBackend, Emit
-from wagate.engines.whatsmeow.convert import quiet_neonize_import
+from wagate.engines.whatsmeow.protos import quiet_neonize_import
 from wagate.errors import (
     InvalidParamError,
     NotSupportedError,
@@ -120,6 +124,10 @@ _EVENT_NAMES = (
     "CallTerminate",
     "JoinedGroup",
     "GroupInfoEvent",
+    "NewsletterJoin",
+    "NewsletterLeave",
+    "NewsletterMuteChange",
+    "NewsletterLiveUpdate",
     "Picture",
     "IdentityChange",
     "UndecryptableMessage",
@@ -178,12 +186,13 @@ class NeonizeBackend:
     def me(self) -> Me | None:
         return self._me
 
-    def _make_client(self) -> Any:
+    async def _make_client(self) -> Any:
         os.environ["NEONIZE_BOT_TAG"] = "off"  # no <bot biz_bot="1"/> fingerprint
         client = self._client_factory(
             self._config.device_store,
             props=device_props(self._config),
             uuid=self._config.instance_id,
+            **await self._device_choice(),
         )
         finalizer = getattr(client, "_stop_finalizer", None)
         if finalizer is not None:
@@ -192,6 +201,22 @@ class NeonizeBackend:
         for cls in _event_classes():
             client.event(cls)(self._on_event)
         return client
+
+    async def _device_choice(self) -> dict[str, Any]:
+        """Which device neonize opens (see :mod:`~wagate.engines.whatsmeow.pgstore`).
+
+        A SQLite store holds this session's device only: neonize takes the first one.
+        A shared PostgreSQL store: this session's device when it is still there, else a
+        new device to link.
+        """
+        store, jid = self._config.device_store, self._config.device_jid
+        if not pgstore.is_postgres(store):
+            return {}
+        if jid and await pgstore.device_exists(store, jid):
+            return {"jid": pb.device_jid_from_string(jid)}
+        if jid:
+            log.warning("%s: device %s is gone; linking anew", self._config.instance_id, jid)
+        return {"new_device": True}
 
     async def _on_qr(self, _client: Any, data: bytes) -> None:
         self._safely(self._handle_qr, data)
@@ -285,8 +310,13 @@ class NeonizeBackend:
             device = getattr(self._client, "me", None)
         if device is None or not device.JID.User:
             raise UpstreamError("Connected, but the client does not know its own account")
-        lid = cv.jid_to_chat_id(device.LID) if device.HasField("LID") and device.LID.User else None
-        return Me(id=cv.jid_to_chat_id(device.JID), lid=lid, push_name=device.PushName)
+        lid = pb.jid_to_chat_id(device.LID) if device.HasField("LID") and device.LID.User else None
+        return Me(
+            id=pb.jid_to_chat_id(device.JID),
+            lid=lid,
+            push_name=device.PushName,
+            jid=pb.device_jid_string(device.JID),
+        )
 
     async def _download(self, item: cv.MediaPending) -> None:
         seen = item.seen
@@ -360,12 +390,16 @@ class NeonizeBackend:
     # --- lifecycle -------------------------------------------------------------------
 
     async def connect(self) -> None:
-        if self._client is None:
-            self._client = self._make_client()
         if self._connect_task is not None and not self._connect_task.done():
             return
         self._registered = asyncio.Event()
         self._alive = self._closing = self._failed = False
+        if self._client is None:
+            try:
+                self._client = await self._make_client()
+            except (OSError, asyncpg.PostgresError) as exc:
+                self._fail(f"The device store could not be read: {exc}")
+                return
         try:
             task = await self._client.connect()
         except Exception as exc:
@@ -435,11 +469,15 @@ class NeonizeBackend:
             except Exception as exc:
                 error = exc
         await self.disconnect()
+        jid = self._me.jid if self._me is not None else self._config.device_jid
         self._me = None
-        store = self._config.device_store
-        if (error is not None or client is None) and not store.startswith("postgres"):
+        if error is not None or client is None:
             # could not unlink remotely: at least forget the credentials here
-            await asyncio.to_thread(Path(store).unlink, True)
+            store = self._config.device_store
+            if not pgstore.is_postgres(store):
+                await asyncio.to_thread(Path(store).unlink, True)
+            elif jid:
+                await pgstore.delete_device(store, jid)
         if error is not None:
             raise UpstreamError(f"WhatsApp did not confirm the logout: {error}")
 
@@ -484,7 +522,7 @@ class NeonizeBackend:
         if cached is not None and cached[0]:
             return og.Quote(id=key.id, participant=cached[0], message=cached[1])
         author = me.id if key.from_me else key.chat_id
-        return og.Quote(id=key.id, participant=cv.chat_id_to_jid_string(author))
+        return og.Quote(id=key.id, participant=pb.chat_id_to_jid_string(author))
 
     async def _send(
         self,
@@ -498,7 +536,7 @@ class NeonizeBackend:
     ) -> Message:
         me = self._require_me()
         response = await self._upstream(
-            "Sending the message", self._client.send_message(cv.chat_id_to_jid(chat_id), proto)
+            "Sending the message", self._client.send_message(pb.chat_id_to_jid(chat_id), proto)
         )
         msg_id = str(response.ID)
         self._remember_sent(chat_id, msg_id, proto, me)
@@ -506,7 +544,7 @@ class NeonizeBackend:
             self._remember_poll(msg_id, content.options)
         return Message(
             key=MessageKey(chat_id=chat_id, id=msg_id, from_me=True),
-            timestamp=cv._seconds(response.Timestamp) or int(time.time()),
+            timestamp=pb.seconds(response.Timestamp) or int(time.time()),
             sender=me.id,
             recipient=chat_id,
             body=body,
@@ -518,7 +556,7 @@ class NeonizeBackend:
         )
 
     def _remember_sent(self, chat_id: str, msg_id: str, proto: Any, me: Me) -> None:
-        chat, own = cv.chat_id_to_jid(chat_id), cv.chat_id_to_jid(me.id)
+        chat, own = pb.chat_id_to_jid(chat_id), pb.chat_id_to_jid(me.id)
         empty = N.JID(User="", RawAgent=0, Device=0, Integrator=0, Server="", IsEmpty=True)
         source = N.MessageSource(
             Chat=chat,
@@ -541,7 +579,7 @@ class NeonizeBackend:
             MediaType="",
             Edit="",
         )
-        self._cache(self._seen, msg_id, (cv.chat_id_to_jid_string(me.id), proto, info))
+        self._cache(self._seen, msg_id, (pb.chat_id_to_jid_string(me.id), proto, info))
 
     async def _build(self, content: Content, context: Any | None) -> Any:
         match content:
@@ -605,11 +643,11 @@ class NeonizeBackend:
         ids = [k.id for k in keys if not k.from_me]
         if not ids:
             return
-        sender = cv.chat_id_to_jid(participant or chat_id)
+        sender = pb.chat_id_to_jid(participant or chat_id)
         await self._upstream(
             "Marking messages as read",
             self._client.mark_read(
-                *ids, chat=cv.chat_id_to_jid(chat_id), sender=sender, receipt=ReceiptType.READ
+                *ids, chat=pb.chat_id_to_jid(chat_id), sender=sender, receipt=ReceiptType.READ
             ),
         )
 
@@ -636,7 +674,7 @@ class NeonizeBackend:
                 return
         await self._upstream(
             "Sending the typing state",
-            self._client.send_chat_presence(cv.chat_id_to_jid(chat_id), state, media),
+            self._client.send_chat_presence(pb.chat_id_to_jid(chat_id), state, media),
         )
 
     async def set_presence(self, presence: Presence) -> None:
@@ -652,7 +690,7 @@ class NeonizeBackend:
     async def get_presence(self, chat_id: str) -> list[PresenceChanged]:
         self._require_me()
         await self._upstream(
-            "Subscribing to presence", self._client.subscribe_presence(cv.chat_id_to_jid(chat_id))
+            "Subscribing to presence", self._client.subscribe_presence(pb.chat_id_to_jid(chat_id))
         )
         known = self._presence.get(chat_id)
         return [known] if known is not None else []
@@ -663,12 +701,12 @@ class NeonizeBackend:
         if key.chat_id.endswith("@g.us"):
             cached = self._seen.get(key.id)
             participant = (
-                cv.chat_id_to_jid_string(me.id) if key.from_me else (cached[0] if cached else None)
+                pb.chat_id_to_jid_string(me.id) if key.from_me else (cached[0] if cached else None)
             )
         proto = og.reaction_message(key, reaction, participant=participant)
         response = await self._upstream(
             "Sending the reaction",
-            self._client.send_message(cv.chat_id_to_jid(key.chat_id), proto),
+            self._client.send_message(pb.chat_id_to_jid(key.chat_id), proto),
         )
         return str(response.ID)
 
@@ -709,7 +747,7 @@ class NeonizeBackend:
         await self._upstream(
             "Deleting the status",
             self._client.revoke_message(
-                cv.chat_id_to_jid(STATUS_BROADCAST), cv.chat_id_to_jid(me.id), key.id
+                pb.chat_id_to_jid(STATUS_BROADCAST), pb.chat_id_to_jid(me.id), key.id
             ),
         )
 

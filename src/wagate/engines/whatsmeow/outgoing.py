@@ -27,7 +27,7 @@ from wagate.domain.content import (
     Video,
 )
 from wagate.domain.messages import MessageKey
-from wagate.engines.whatsmeow.convert import chat_id_to_jid_string, quiet_neonize_import
+from wagate.engines.whatsmeow.protos import chat_id_to_jid_string, quiet_neonize_import
 
 with quiet_neonize_import():
     from neonize.proto.waCommon.WACommon_pb2 import MessageKey as KeyProto

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from wagate.engines.whatsmeow.convert import quiet_neonize_import
+from wagate.engines.whatsmeow.protos import quiet_neonize_import
 
 with quiet_neonize_import():
     from neonize.proto import Neonize_pb2 as N
@@ -21,6 +21,7 @@ with quiet_neonize_import():
 
 ME_PHONE = "447700900001"
 ME_LID = "100000000000001"
+ME_DEVICE = 3  # the device number WhatsApp gave our linked device
 CONTACT_PHONE = "447700900123"
 CONTACT_LID = "200000000000123"
 GROUP = "120363000000000001"
@@ -302,9 +303,12 @@ def qr(*codes: str) -> Any:
     return N.QR(Codes=list(codes or ("2@fakeqr1,abc,def,ghi",)))
 
 
-def pair_success(phone: str = ME_PHONE) -> Any:
+def pair_success(phone: str = ME_PHONE, *, device: int = ME_DEVICE) -> Any:
     return N.PairStatus(
-        ID=jid(phone, device=3), BusinessName="", Platform="android", Status=N.PairStatus.SUCCESS
+        ID=jid(phone, device=device),
+        BusinessName="",
+        Platform="android",
+        Status=N.PairStatus.SUCCESS,
     )
 
 
@@ -312,10 +316,16 @@ def connected() -> Any:
     return N.Connected(status=True)
 
 
-def device(phone: str = ME_PHONE, lid: str = ME_LID, push_name: str = "Wagate Test") -> Any:
+def device(
+    phone: str = ME_PHONE,
+    lid: str = ME_LID,
+    push_name: str = "Wagate Test",
+    *,
+    device: int = ME_DEVICE,
+) -> Any:
     return N.Device(
-        JID=jid(phone, device=3),
-        LID=jid(lid, "lid", device=3),
+        JID=jid(phone, device=device),
+        LID=jid(lid, "lid", device=device),
         Platform="",
         BussinessName="",
         PushName=push_name,
@@ -398,6 +408,107 @@ def call_terminate() -> Any:
 def picture() -> Any:
     """An event wagate has no model for (a contact changed their picture)."""
     return N.Picture(JID=jid(CONTACT_PHONE), Author=jid(CONTACT_PHONE), Timestamp=TS, Remove=False)
+
+
+# --- groups and channels ---------------------------------------------------------------
+
+
+def _group_info(subject: str, members: tuple[tuple[str, str, bool], ...]) -> Any:
+    """A group's info; ``members`` as (phone, lid, admin)."""
+    return N.GroupInfo(
+        OwnerJID=jid(CONTACT_LID, "lid"),
+        JID=jid(GROUP, "g.us"),
+        OwnerPN=jid(CONTACT_PHONE),
+        GroupName=N.GroupName(Name=subject, NameSetAt=TS, NameSetBy=jid(CONTACT_PHONE)),
+        GroupTopic=N.GroupTopic(
+            Topic="Orders and questions",
+            TopicID="T1",
+            TopicSetAt=TS,
+            TopicSetBy=jid(CONTACT_PHONE),
+            TopicDeleted=False,
+        ),
+        GroupLocked=N.GroupLocked(isLocked=False),
+        GroupAnnounce=N.GroupAnnounce(IsAnnounce=True, AnnounceVersionID="A1"),
+        GroupEphemeral=N.GroupEphemeral(IsEphemeral=False, DisappearingTimer=0),
+        GroupIncognito=N.GroupIncognito(IsIncognito=False),
+        GroupParent=N.GroupParent(IsParent=False, DefaultMembershipApprovalMode=""),
+        GroupLinkedParent=N.GroupLinkedParent(LinkedParentJID=empty_jid()),
+        GroupIsDefaultSub=N.GroupIsDefaultSub(IsDefaultSubGroup=False),
+        GroupCreated=TS,
+        ParticipantVersionID="P1",
+        Participants=[
+            N.GroupParticipant(
+                JID=jid(lid, "lid"),
+                LID=jid(lid, "lid"),
+                PhoneNumber=jid(phone),
+                IsAdmin=admin,
+                IsSuperAdmin=False,
+                DisplayName="",
+                Error=0,
+            )
+            for phone, lid, admin in members
+        ],
+    )
+
+
+def joined_group(subject: str = "Shop team", *, me: str = ME_PHONE) -> Any:
+    """We (phone ``me``) were added to a LID-addressed group by the contact, its admin."""
+    return N.JoinedGroup(
+        Reason="",
+        Type="new",
+        CreateKey="",
+        GroupInfo=_group_info(subject, ((CONTACT_PHONE, CONTACT_LID, True), (me, ME_LID, False))),
+        Sender=jid(CONTACT_LID, "lid"),
+        SenderPN=jid(CONTACT_PHONE),
+    )
+
+
+def group_info(**kw: Any) -> Any:
+    """A change in the group: ``join``/``leave``/``promote``/``demote`` lists of phones,
+    ``subject``, ``description``, ``announce``; made by the contact."""
+    changes: dict[str, Any] = {
+        key.capitalize(): [jid(phone) for phone in kw[key]]
+        for key in ("join", "leave", "promote", "demote")
+        if key in kw
+    }
+    if "subject" in kw:
+        changes["Name"] = N.GroupName(
+            Name=kw["subject"], NameSetAt=TS, NameSetBy=jid(CONTACT_PHONE)
+        )
+    if "description" in kw:
+        changes["Topic"] = N.GroupTopic(
+            Topic=kw["description"],
+            TopicID="T2",
+            TopicSetAt=TS,
+            TopicSetBy=jid(CONTACT_PHONE),
+            TopicDeleted=False,
+        )
+    if "announce" in kw:
+        changes["Announce"] = N.GroupAnnounce(IsAnnounce=kw["announce"], AnnounceVersionID="A2")
+    return N.GroupInfoEvent(
+        JID=jid(GROUP, "g.us"),
+        Notify="",
+        Sender=jid(kw.get("by", CONTACT_PHONE)),
+        Timestamp=TS,
+        PrevParticipantsVersionID="P1",
+        ParticipantVersionID="P2",
+        JoinReason="",
+        **changes,
+    )
+
+
+CHANNEL = "120363999999999999"
+
+
+def channel_post(body: str = "news of the day", **kw: Any) -> Any:
+    """A post in a channel (newsletter) the account follows."""
+    kw.setdefault("src", source(chat=jid(CHANNEL, "newsletter"), sender=jid(CHANNEL, "newsletter")))
+    kw.setdefault("push_name", "")
+    return message_event(E.Message(conversation=body), **kw)
+
+
+def channel_left() -> Any:
+    return N.NewsletterLeave(ID=jid(CHANNEL, "newsletter"), Role=N.NewsletterRole.SUBSCRIBER)
 
 
 def history_sync(

@@ -22,7 +22,7 @@ import sys
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from wagate.domain.events import ConnectionFailed, ConnectionLost, EngineEvent, LoggedIn
@@ -322,6 +322,7 @@ class Supervisor:
                 await worker.call("logout", instance_id)
             finally:
                 await self._release(seat)
+                seat.config = replace(seat.config, device_jid=None)
 
     async def forget(self, instance_id: str) -> None:
         await self.disconnect(instance_id)
@@ -418,6 +419,8 @@ class Supervisor:
             return  # from a backend closed or replaced since
         if isinstance(event, LoggedIn):
             seat.failures = 0
+            # a restarted worker resumes this device (a shared store holds many)
+            seat.config = replace(seat.config, device_jid=event.me.jid)
         self._deliver(instance_id, event)
 
     def _on_exit(self, worker: WorkerProcess) -> None:

@@ -7,6 +7,7 @@ from pydantic import BaseModel
 
 from wagate.http.wawp import (
     auth,
+    lids,
     media,
     presence,
     sandbox,
@@ -31,6 +32,7 @@ def routers(*, sandbox_enabled: bool) -> list[APIRouter]:
         status.router,
         media.router,
         presence.router,
+        lids.router,
         webhooks.router,
     ]
     if sandbox_enabled:
