@@ -10,6 +10,7 @@ import asyncio
 import os
 import signal
 from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -24,9 +25,10 @@ from wagate.domain.events import (
 )
 from wagate.domain.messages import Ack, MessageKey
 from wagate.domain.models import Me
+from wagate.engines.whatsmeow.backend import BackendConfig, client_key
 from wagate.engines.whatsmeow.echo_backend import PAIRING_CODE
 from wagate.engines.whatsmeow.engine import WhatsmeowEngine, WhatsmeowSession
-from wagate.engines.whatsmeow.supervisor import WorkerProcess
+from wagate.engines.whatsmeow.supervisor import Supervisor, WorkerProcess
 from wagate.errors import (
     InvalidParamError,
     NotSupportedError,
@@ -404,3 +406,68 @@ async def test_close_stops_every_worker(make_engine: MakeEngine) -> None:
 
     assert worker_children() == []
     assert [worker.returncode for worker in workers] == [0, 0]
+
+
+def pg_config(tmp_path: Path, instance_id: str, jid: str | None) -> BackendConfig:
+    """A session of a shared PostgreSQL store (the echo backend never opens it)."""
+    return BackendConfig(
+        instance_id=instance_id,
+        device_store="postgres://wagate@db.invalid/wagate",
+        device_name="wagate tests",
+        media_dir=tmp_path,
+        device_jid=jid,
+    )
+
+
+def test_neonize_files_a_resumed_device_under_its_phone() -> None:
+    config = pg_config(Path("."), "alpha", "447700900001:3@s.whatsapp.net")
+    assert client_key(config) == "447700900001"
+    assert client_key(replace(config, device_jid=None)) == "alpha"
+    assert client_key(replace(config, device_store="/data/alpha.db")) == "alpha"
+
+
+async def test_two_sessions_of_one_account_never_share_a_worker(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # the echo backend's marker file is named by the store
+    seen: list[tuple[str, EngineEvent]] = []
+    supervisor = Supervisor(
+        ECHO,
+        deliver=lambda instance_id, event: seen.append((instance_id, event)),
+        restart_backoff=(0.05, 0.2),
+    )
+    try:
+        await supervisor.connect(pg_config(tmp_path, "a1", "447700900001:3@s.whatsapp.net"))
+        await supervisor.connect(pg_config(tmp_path, "a2", "447700900001:4@s.whatsapp.net"))
+        await supervisor.connect(pg_config(tmp_path, "b1", "447700900002:3@s.whatsapp.net"))
+        first = supervisor.worker_of("a1")
+        assert first is not None
+        assert supervisor.worker_of("a2") is not first
+        assert supervisor.worker_of("b1") is first
+
+        # Linked after they were placed, two seats of one worker turn out to be one
+        # account: a restart puts them apart.
+        await supervisor.connect(pg_config(tmp_path, "c1", None))
+        assert supervisor.worker_of("c1") is first
+        seat = supervisor._seats["c1"]
+        seat.config = replace(seat.config, device_jid="447700900002:5@s.whatsapp.net")
+        assert first.pid is not None
+        os.kill(first.pid, signal.SIGKILL)
+
+        def back() -> bool:
+            return all(
+                (worker := supervisor.worker_of(name)) is not None
+                and worker is not first
+                and worker.alive
+                for name in ("a1", "b1", "c1")
+            )
+
+        async with asyncio.timeout(WAIT_SECONDS):
+            while True:
+                if back():
+                    break
+                await asyncio.sleep(0.05)
+        assert supervisor.worker_of("b1") is not supervisor.worker_of("c1")
+        assert supervisor.worker_of("a1") is supervisor.worker_of("b1")
+    finally:
+        await supervisor.close()

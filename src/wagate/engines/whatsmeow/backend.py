@@ -35,6 +35,15 @@ class BackendConfig:
     device_jid: str | None = None
 
 
+def client_key(config: BackendConfig) -> str:
+    """The key neonize files the client under in its worker-wide map: the account's
+    phone when a device is resumed by JID (a PostgreSQL store), else the instance id.
+    Two sessions with one key in one worker would take over each other's client."""
+    if config.device_jid and config.device_store.startswith("postgres"):
+        return config.device_jid.partition("@")[0].partition(":")[0].partition(".")[0]
+    return config.instance_id
+
+
 class ClientBackend(Protocol):
     """One WhatsApp account. Every call may raise a :class:`~wagate.errors.WagateError`
     (``NotSupportedError`` for what the client cannot do)."""

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from wagate.domain.events import ConnectionFailed, ConnectionLost, EngineEvent, LoggedIn
-from wagate.engines.whatsmeow.backend import BackendConfig
+from wagate.engines.whatsmeow.backend import BackendConfig, client_key
 from wagate.engines.whatsmeow.rpc import (
     Frame,
     ProtocolError,
@@ -360,10 +360,21 @@ class Supervisor:
         async with self._placing:
             if self._closing:
                 raise UpstreamError("The engine is closing")
-            room = [w for w in self._workers if w.alive and len(w.sessions) < self._capacity]
+            room = [w for w in self._workers if self._fits(seat, w)]
             worker = room[0] if room else await self._start_worker()
             self._seat_on(seat, worker)
             return worker
+
+    def _fits(self, seat: _Seat, worker: WorkerProcess) -> bool:
+        """Room, and no session of the same account (neonize would mix their clients)."""
+        if not worker.alive or len(worker.sessions) >= self._capacity:
+            return False
+        key = client_key(seat.config)
+        return all(
+            client_key(other.config) != key
+            for other in (self._seats.get(i) for i in worker.sessions)
+            if other is not None and other is not seat
+        )
 
     async def _start_worker(self) -> WorkerProcess:
         worker = WorkerProcess(
@@ -468,9 +479,18 @@ class Supervisor:
 
     async def _restart(self, orphans: list[_Seat], delay: float) -> None:
         await asyncio.sleep(delay)
-        seats = [s for s in orphans if s.wanted and s.worker is None and not self._closing]
-        if not seats:
+        wanted = [s for s in orphans if s.wanted and s.worker is None and not self._closing]
+        if not wanted:
             return
+        # One worker takes them back, but for a second session of one account: placed
+        # like a new one, elsewhere.
+        keys: set[str] = set()
+        seats: list[_Seat] = []
+        elsewhere: list[_Seat] = []
+        for seat in wanted:
+            key = client_key(seat.config)
+            (elsewhere if key in keys else seats).append(seat)
+            keys.add(key)
         try:
             async with self._placing:
                 worker = await self._start_worker()
@@ -478,12 +498,23 @@ class Supervisor:
                     self._seat_on(seat, worker)
         except OSError as exc:
             log.error("could not start an engine worker: %s", exc)
-            return self._on_start_failure(seats)
+            return self._on_start_failure(wanted)
         # Sessions that did not bring a worker down before go first.
         for seat in sorted(seats, key=lambda s: s.failures):
             async with seat.lock:
                 if seat.wanted and seat.worker is worker and worker.alive:
                     await self._attach(seat, worker, reraise=False)
+        for seat in elsewhere:
+            async with seat.lock:
+                if not seat.wanted or seat.worker is not None or self._closing:
+                    continue
+                try:
+                    placed = await self._place(seat)
+                except OSError as exc:
+                    log.error("could not start an engine worker: %s", exc)
+                    self._on_start_failure([seat])
+                    continue
+                await self._attach(seat, placed, reraise=False)
 
     def _on_start_failure(self, seats: list[_Seat]) -> None:
         dead = WorkerProcess(
