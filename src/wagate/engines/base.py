@@ -14,6 +14,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Any, Protocol
 
+from wagate.domain.chats import ChatChange
 from wagate.domain.content import Content, kind_of
 from wagate.domain.events import EngineEvent, PresenceChanged
 from wagate.domain.messages import Message, MessageKey, Presence
@@ -130,6 +131,30 @@ class EngineSession(ABC):
     async def star(self, key: MessageKey, star: bool) -> None:
         """Star or unstar a message on the account's devices."""
         raise NotSupportedError("This engine cannot star messages")
+
+    # --- chats (a WORKING session; the service has found the message in its store) ---
+
+    async def revoke(self, key: MessageKey, *, author: str | None = None) -> None:
+        """Delete a message for everyone: one of ours, or in a group (as an admin) a
+        member's, whose id is ``author``."""
+        raise NotSupportedError("This engine cannot delete messages for everyone")
+
+    async def edit(self, key: MessageKey, text: str) -> None:
+        """Replace the text of one of our own messages, for everyone."""
+        raise NotSupportedError("This engine cannot edit messages")
+
+    async def pin(self, key: MessageKey, seconds: int, *, author: str | None = None) -> None:
+        """Pin a message in its chat for ``seconds``; ``0`` unpins it. ``author`` is who
+        wrote it when that is not us (a group member's id, else the chat)."""
+        raise NotSupportedError("This engine cannot pin messages")
+
+    async def chat_picture(self, chat_id: str) -> str | None:
+        """The URL of a contact's or group's picture; ``None`` when it has none or hides it."""
+        raise NotSupportedError("This engine cannot read chat pictures")
+
+    async def change_chat(self, chat_id: str, change: ChatChange) -> None:
+        """Archive, unarchive, mark unread or delete a chat on the account's devices."""
+        raise NotSupportedError(f"This engine cannot {change.value} chats")
 
 
 class Engine(ABC):
