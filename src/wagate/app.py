@@ -30,6 +30,7 @@ from wagate.http import errors, health, openapi, wawp, websocket
 from wagate.media.fetch import MediaFetcher
 from wagate.media.ffmpeg import Ffmpeg
 from wagate.media.storage import MediaStore
+from wagate.services.chats import ChatService
 from wagate.services.container import Services
 from wagate.services.lids import LidDirectory
 from wagate.services.media import MediaService
@@ -203,7 +204,13 @@ async def _start_services(
 
     sessions.on_delete(forget_webhooks)
     messaging = MessagingService(
-        sessions, database.messages, pipeline, media=media_store, media_url=media_url, lids=lids
+        sessions,
+        database.messages,
+        pipeline,
+        media=media_store,
+        media_url=media_url,
+        lids=lids,
+        chats=database.chats,
     )
     media = MediaService(
         MediaFetcher(
@@ -225,6 +232,7 @@ async def _start_services(
         tokens=tokens,
         sessions=sessions,
         messaging=messaging,
+        chats=ChatService(sessions, database.chats, database.messages, messaging, pipeline),
         media=media,
         media_store=media_store,
         webhooks=WebhookService(

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from wagate.domain.chats import ChatChange
 from wagate.domain.content import Image, MediaBlob, Poll
 from wagate.domain.events import (
     ConnectionFailed,
@@ -30,7 +31,12 @@ from wagate.engines.whatsmeow.backend import BackendConfig
 from wagate.engines.whatsmeow.library import library_version
 from wagate.engines.whatsmeow.neonize_backend import OFFLINE_PREFIX, NeonizeBackend
 from wagate.engines.whatsmeow.protos import quiet_neonize_import
-from wagate.errors import InvalidParamError, NotSupportedError, SessionNotReadyError
+from wagate.errors import (
+    InvalidParamError,
+    NotSupportedError,
+    SessionNotReadyError,
+    UpstreamError,
+)
 
 PHONE = recorded.ME_PHONE
 ME = Me(
@@ -40,6 +46,8 @@ ME = Me(
     jid=f"{PHONE}:{recorded.ME_DEVICE}@s.whatsapp.net",
 )
 CONTACT = f"{recorded.CONTACT_PHONE}@c.us"
+CONTACT_JID = f"{recorded.CONTACT_PHONE}@s.whatsapp.net"
+GROUP = f"{recorded.GROUP}@g.us"
 
 
 @pytest.fixture
@@ -242,10 +250,141 @@ async def test_other_operations_reach_the_client(config: BackendConfig) -> None:
     await backend.disconnect()
 
 
-async def test_star_is_not_supported(config: BackendConfig) -> None:
+def last_sent(backend: fake.FakeNeonizeBackend) -> tuple[Any, Any]:
+    """The last message the client sent, as it went over the wire (encoded, decoded)."""
+    to, proto = backend.fake.sent[-1]
+    return to, type(proto).FromString(proto.SerializeToString())
+
+
+async def test_pin_and_unpin_send_a_pin_in_chat_message(config: BackendConfig) -> None:
+    backend, _ = await linked(config)
+    key = MessageKey(chat_id=CONTACT, id="3EB0MINE", from_me=True)
+    await backend.pin(key, 86400, author=None)
+    to, msg = last_sent(backend)
+    assert (to.User, to.Server) == (recorded.CONTACT_PHONE, "s.whatsapp.net")
+    pin = msg.pinInChatMessage
+    assert (pin.key.remoteJID, pin.key.fromMe, pin.key.ID) == (CONTACT_JID, True, "3EB0MINE")
+    assert not pin.key.HasField("participant")
+    assert pin.type == pin.PIN_FOR_ALL
+    assert pin.senderTimestampMS > 1_700_000_000_000
+    assert msg.messageContextInfo.messageAddOnDurationInSecs == 86400
+
+    await backend.pin(key, 0, author=None)
+    _, msg = last_sent(backend)
+    assert msg.pinInChatMessage.type == msg.pinInChatMessage.UNPIN_FOR_ALL
+    assert msg.pinInChatMessage.key.ID == "3EB0MINE"
+    assert not msg.HasField("messageContextInfo")
+    await backend.disconnect()
+
+
+async def test_pinning_a_group_members_message_names_its_author(config: BackendConfig) -> None:
+    backend, rec = await linked(config)
+    seen_id = await backend.fake_incoming("group_text")
+    await rec.wait(lambda: bool(rec.of(MessageSeen)))
+    await backend.pin(MessageKey(chat_id=GROUP, id=seen_id, from_me=False), 604800, author=None)
+    key = last_sent(backend)[1].pinInChatMessage.key
+    assert (key.remoteJID, key.fromMe, key.ID) == (f"{recorded.GROUP}@g.us", False, seen_id)
+    assert key.participant == f"{recorded.CONTACT_LID}@lid"  # the sender the worker saw
+
+    unseen = MessageKey(chat_id=GROUP, id="3EB0UNSEEN", from_me=False)
+    await backend.pin(unseen, 604800, author="4488776655@c.us")
+    assert last_sent(backend)[1].pinInChatMessage.key.participant == "4488776655@s.whatsapp.net"
+    sent = len(backend.fake.sent)
+    with pytest.raises(InvalidParamError, match="author"):
+        await backend.pin(unseen, 604800, author=None)
+    with pytest.raises(InvalidParamError):
+        await backend.pin(unseen, -1, author="4488776655@c.us")
+    assert len(backend.fake.sent) == sent
+    await backend.disconnect()
+
+
+async def test_revoke_deletes_ours_and_a_group_members_message(config: BackendConfig) -> None:
+    backend, _ = await linked(config)
+    await backend.revoke(MessageKey(chat_id=CONTACT, id="3EB0MINE", from_me=True), author=None)
+    chat, sender, msg_id = next(args for op, args in backend.fake.calls if op == "revoke_message")
+    assert (chat.User, sender.User, msg_id) == (recorded.CONTACT_PHONE, PHONE, "3EB0MINE")
+    revoke = last_sent(backend)[1].protocolMessage
+    assert revoke.type == revoke.REVOKE
+    assert (revoke.key.remoteJID, revoke.key.fromMe, revoke.key.ID) == (
+        CONTACT_JID,
+        True,
+        "3EB0MINE",
+    )
+    assert not revoke.key.HasField("participant")
+
+    theirs = MessageKey(chat_id=GROUP, id="3EB0THEIRS", from_me=False)
+    await backend.revoke(theirs, author=CONTACT)
+    to, msg = last_sent(backend)
+    assert (to.User, to.Server) == (recorded.GROUP, "g.us")
+    key = msg.protocolMessage.key
+    assert (key.fromMe, key.ID, key.participant) == (False, "3EB0THEIRS", CONTACT_JID)
+    await backend.disconnect()
+
+
+async def test_edit_replaces_the_text_of_our_message(config: BackendConfig) -> None:
+    backend, _ = await linked(config)
+    await backend.edit(MessageKey(chat_id=CONTACT, id="3EB0MINE", from_me=True), "fixed typo")
+    chat, msg_id, new = next(args for op, args in backend.fake.calls if op == "edit_message")
+    assert (chat.User, msg_id, new.conversation) == (
+        recorded.CONTACT_PHONE,
+        "3EB0MINE",
+        "fixed typo",
+    )
+    edit = last_sent(backend)[1].editedMessage.message.protocolMessage
+    assert edit.type == edit.MESSAGE_EDIT
+    assert (edit.key.remoteJID, edit.key.fromMe, edit.key.ID) == (CONTACT_JID, True, "3EB0MINE")
+    assert edit.editedMessage.conversation == "fixed typo"
+    await backend.disconnect()
+
+
+async def test_the_other_sides_messages_are_refused(config: BackendConfig) -> None:
+    backend, _ = await linked(config)
+    theirs = MessageKey(chat_id=CONTACT, id="3EB0THEIRS", from_me=False)
+    with pytest.raises(InvalidParamError, match="direct chat"):
+        await backend.revoke(theirs, author=CONTACT)
+    with pytest.raises(InvalidParamError, match="own messages can be edited"):
+        await backend.edit(theirs, "not mine")
+    with pytest.raises(InvalidParamError, match="own messages can be edited"):
+        await backend.edit(MessageKey(chat_id=GROUP, id="3EB0THEIRS", from_me=False), "no")
+    with pytest.raises(InvalidParamError, match="author"):  # a group member's, author unknown
+        await backend.revoke(MessageKey(chat_id=GROUP, id="3EB0UNSEEN", from_me=False), author=None)
+    ops = {op for op, _ in backend.fake.calls}
+    assert not ops & {"revoke_message", "edit_message", "send_message"}
+    assert backend.fake.sent == []
+    await backend.disconnect()
+
+
+async def test_chat_picture_is_a_url_or_none(config: BackendConfig) -> None:
+    backend, _ = await linked(config)
+    fake_client = backend.fake
+    url = await backend.chat_picture(CONTACT)
+    assert url == f"https://pps.whatsapp.net/fake/{recorded.CONTACT_PHONE}.jpg"
+    assert (
+        await backend.chat_picture(GROUP) == f"https://pps.whatsapp.net/fake/{recorded.GROUP}.jpg"
+    )
+    jid = next(args[0] for op, args in fake_client.calls if op == "get_profile_picture")
+    assert (jid.User, jid.Server) == (recorded.CONTACT_PHONE, "s.whatsapp.net")
+    assert await backend.chat_picture("447700900000@c.us") is None  # none set: item-not-found
+    assert await backend.chat_picture(f"{recorded.CHANNEL}@newsletter") is None  # empty URL
+
+    fake_client.fail["get_profile_picture"] = (
+        "the user has hidden their profile picture from you: "
+        "info query returned status 401: not-authorized"
+    )
+    assert await backend.chat_picture(CONTACT) is None
+    fake_client.fail["get_profile_picture"] = "info query timed out"
+    with pytest.raises(UpstreamError, match="info query timed out"):
+        await backend.chat_picture(CONTACT)
+    await backend.disconnect()
+
+
+async def test_app_state_changes_are_not_supported(config: BackendConfig) -> None:
     backend, _ = await linked(config)
     with pytest.raises(NotSupportedError, match="app-state patch path is broken"):
         await backend.star(MessageKey(chat_id=CONTACT, id="X", from_me=False), True)
+    for change in ChatChange:
+        with pytest.raises(NotSupportedError, match="app-state patch path is broken"):
+            await backend.change_chat(CONTACT, change)
     await backend.disconnect()
 
 

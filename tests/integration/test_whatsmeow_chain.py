@@ -169,6 +169,50 @@ async def test_group_and_channel_events_reach_webhooks(api: Api, receiver: Recei
     assert post["payload"]["from"] == f"{recorded.CHANNEL}@newsletter"
 
 
+async def test_chats_on_whatsmeow(api: Api, receiver: Receiver) -> None:
+    created = await api.new_session(config={"webhooks": [{"url": receiver.url}]})
+    ids = {"access_token": api.tenant, "instance_id": created["instance_id"]}
+    instance = ids["instance_id"]
+    await status_becomes(api, ids, "SCAN_QR_CODE")
+    control(api, instance, op="scan", phone=ME_PHONE)
+    await status_becomes(api, ids, "WORKING")
+    contact = f"{recorded.CONTACT_PHONE}@c.us"
+
+    control(api, instance, op="incoming", kind="text", body="hello there", push_name="Alice")
+    await wait_event(receiver, instance, "message", body="hello there")
+    sent = await api.ok("POST", "send", chatId=contact, message="typo", **ids)
+
+    (chat,) = await api.ok("GET", "chats", **ids)
+    assert (chat["id"], chat["name"], chat["unreadCount"]) == (contact, "Alice", 1)
+    assert chat["lastMessage"]["body"] == "typo"
+
+    path = f"chats/{contact}/messages/{sent['id']}"
+    assert (await api.ok("PUT", path, text="fixed", **ids))["body"] == "fixed"
+    assert await api.ok("POST", f"{path}/pin", **ids) == {"success": True}
+    assert await api.ok("DELETE", path, **ids) == {"success": True}
+    assert (await api.ok("GET", path, **ids))["_data"]["type"] == "revoked"
+
+    picture = await api.ok("GET", f"chats/{contact}/picture", **ids)
+    assert picture == {"url": f"https://pps.whatsapp.net/fake/{recorded.CONTACT_PHONE}.jpg"}
+    archived = await api.call("POST", f"chats/{contact}/archive", **ids)
+    assert archived.status_code == 422
+    assert "app state" in archived.json()["message"]
+    assert chat_state(await api.ok("GET", "chats", **ids)) == (False, False)
+
+    # The contact deletes their message for everyone: the store keeps it as revoked.
+    (theirs,) = await api.ok("GET", f"chats/{contact}/messages", **{"filter.fromMe": False}, **ids)
+    wa_id = theirs["id"].rsplit("_", 1)[1]
+    control(api, instance, op="incoming", kind="revoke", target_id=wa_id)
+    await wait_event(receiver, instance, "message.revoked", id=theirs["id"])
+    gone = await api.ok("GET", f"chats/{contact}/messages/{wa_id}", **ids)
+    assert (gone["body"], gone["_data"]["type"]) == ("", "revoked")
+
+
+def chat_state(chats: list[dict[str, Any]]) -> tuple[bool, bool]:
+    (chat,) = chats
+    return chat["archived"], chat["markedUnread"]
+
+
 async def test_what_neonize_cannot_do_is_422(api: Api) -> None:
     created = await api.new_session()
     ids = {"access_token": api.tenant, "instance_id": created["instance_id"]}

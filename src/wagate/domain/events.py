@@ -266,6 +266,7 @@ EVENT_NAMES = (
     "group.v2.leave",
     "group.v2.participants",
     "group.v2.update",
+    "chat.archive",
     "engine.event",
 )
 

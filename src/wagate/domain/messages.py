@@ -80,3 +80,4 @@ class Message:
     content: Content | None = None
     media_id: str | None = None
     raw: dict[str, Any] | None = None  # the engine's own event as JSON, for ``_data``
+    revoked: bool = False  # deleted for everyone: no text, no content left

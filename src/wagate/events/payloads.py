@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
+from wagate.domain.chats import Chat
 from wagate.domain.clock import now_ms
 from wagate.domain.content import (
     Audio,
@@ -104,7 +106,7 @@ def message(msg: Message, *, media_url: str | None = None) -> dict[str, Any]:
                 "_serialized": serialized,
             },
             "body": msg.body,
-            "type": kind_of(msg.content),
+            "type": "revoked" if msg.revoked else kind_of(msg.content),
             "t": msg.timestamp,
             "from": msg.sender,
             "to": msg.recipient,
@@ -287,6 +289,24 @@ def call(event: CallEvent) -> dict[str, Any]:
         "isVideo": event.is_video,
         "isGroup": event.from_.endswith("@g.us"),
         "reason": event.reason,
+    }
+
+
+def chat_archive(chat_id: str, archived: bool) -> dict[str, Any]:
+    return {"chatId": chat_id, "archived": archived, "timestamp": int(time.time())}
+
+
+def chat(chat: Chat, *, last_message: dict[str, Any] | None) -> dict[str, Any]:
+    """A chat as ``chats`` lists it."""
+    return {
+        "id": chat.id,
+        "name": chat.name,
+        "isGroup": chat.is_group,
+        "conversationTimestamp": chat.timestamp,
+        "unreadCount": chat.unread_count,
+        "archived": chat.archived,
+        "markedUnread": chat.marked_unread,
+        "lastMessage": last_message,
     }
 
 

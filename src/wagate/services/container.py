@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from wagate.config import Settings
 from wagate.events.hub import EventHub
 from wagate.media.storage import MediaStore
+from wagate.services.chats import ChatService
 from wagate.services.lids import LidDirectory
 from wagate.services.media import MediaService
 from wagate.services.messaging import MessagingService
@@ -24,6 +25,7 @@ class Services:
     tokens: TokenService
     sessions: SessionService
     messaging: MessagingService
+    chats: ChatService
     media: MediaService
     media_store: MediaStore
     webhooks: WebhookService

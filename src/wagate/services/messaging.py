@@ -32,6 +32,7 @@ from wagate.domain.events import (
     RawEngineEvent,
     ReactionReceived,
 )
+from wagate.domain.groups import GroupInfo
 from wagate.domain.ids import STATUS_BROADCAST
 from wagate.domain.messages import Message, MessageKey, Presence
 from wagate.domain.models import Session
@@ -42,6 +43,7 @@ from wagate.events.pipeline import EventPipeline
 from wagate.media.storage import MediaStore
 from wagate.services.lids import LidDirectory
 from wagate.services.sessions import SessionService
+from wagate.store.repositories.chats import ChatRepository
 from wagate.store.repositories.messages import MessageRepository
 
 MAX_TEXT_LENGTH = 4096
@@ -59,8 +61,10 @@ class MessagingService:
         media: MediaStore,
         media_url: Callable[[str, str], str],
         lids: LidDirectory,
+        chats: ChatRepository,
     ) -> None:
         self._sessions = sessions
+        self._chats = chats
         self._lids = lids
         self._messages = messages
         self._pipeline = pipeline
@@ -127,6 +131,10 @@ class MessagingService:
         message = await self._messages.get(instance_id, key)
         if message is None:
             raise NotFoundError(f"No message {key.serialized} in this session")
+        return self.message_object(instance_id, message)
+
+    def message_object(self, instance_id: str, message: Message) -> dict[str, Any]:
+        """The message object (as events carry it) of a stored message."""
         return payloads.message(message, media_url=self._url(instance_id, message))
 
     def _url(self, instance_id: str, message: Message) -> str | None:
@@ -259,7 +267,11 @@ class MessagingService:
                 )
             case MessageRevoked():
                 await self._pipeline.publish(
-                    session, [("message.revoked", payloads.revoked(event))]
+                    session,
+                    [("message.revoked", payloads.revoked(event))],
+                    write=lambda conn: self._messages.set_revoked(
+                        conn, session.instance_id, event.key
+                    ),
                 )
             case CallEvent():
                 name = payloads.CALL_EVENTS.get(event.kind)
@@ -273,7 +285,7 @@ class MessagingService:
                 # Past messages fill the store quietly: they are not news for webhooks.
                 async def save_all(conn: AsyncConnection) -> None:
                     for message in messages:
-                        await self._messages.save(conn, session.instance_id, message)
+                        await self._save(conn, session.instance_id, message, unread=False)
 
                 await self._pipeline.publish(session, [], write=save_all)
 
@@ -282,6 +294,16 @@ class MessagingService:
     ) -> None:
         """Groups' members and settings, and who is behind which lid."""
         match event:
+            case GroupParticipantsChanged(group=GroupInfo() as group):
+                # the account joined: the group's chat gets its subject
+                name = payloads.GROUP_PARTICIPANT_EVENTS[event.action]
+                await self._pipeline.publish(
+                    session,
+                    [(name, payloads.group_participants(event))],
+                    write=lambda conn: self._chats.set_name(
+                        conn, session.instance_id, group.id, group.subject, group.created
+                    ),
+                )
             case GroupParticipantsChanged():
                 name = payloads.GROUP_PARTICIPANT_EVENTS[event.action]
                 payload = payloads.group_participants(event)
@@ -295,6 +317,14 @@ class MessagingService:
 
                     await self._pipeline.publish(session, [], write=save)
                     self._lids.remember(session.instance_id, news)
+            case GroupUpdated(changes={"subject": str() as subject}):
+                await self._pipeline.publish(
+                    session,
+                    [("group.v2.update", payloads.group_update(event))],
+                    write=lambda conn: self._chats.set_name(
+                        conn, session.instance_id, event.group_id, subject, event.timestamp
+                    ),
+                )
             case GroupUpdated():
                 payload = payloads.group_update(event)
                 await self._pipeline.publish(session, [("group.v2.update", payload)])
@@ -319,10 +349,18 @@ class MessagingService:
             events.insert(0, ("message", payload))
 
         async def write(conn: AsyncConnection) -> None:
-            await self._messages.save(conn, session.instance_id, message)
+            await self._save(conn, session.instance_id, message, unread=not message.key.from_me)
 
         await self._pipeline.publish(session, events, write=write)
         return payload
+
+    async def _save(
+        self, conn: AsyncConnection, instance_id: str, message: Message, *, unread: bool
+    ) -> None:
+        """The message, and the news in its chat (statuses are not a chat)."""
+        await self._messages.save(conn, instance_id, message)
+        if message.key.chat_id != STATUS_BROADCAST:
+            await self._chats.touch(conn, instance_id, message, unread=unread)
 
 
 def _poll_options(poll: Poll, votes: Sequence[str | int]) -> list[str]:

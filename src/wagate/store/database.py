@@ -15,6 +15,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from wagate.store.repositories import DeviceRepository, SessionRepository, TokenRepository
+from wagate.store.repositories.chats import ChatRepository
 from wagate.store.repositories.lids import LidRepository
 from wagate.store.repositories.messages import MessageRepository
 from wagate.store.repositories.outbox import OutboxRepository
@@ -70,6 +71,7 @@ class Database:
         self.outbox = OutboxRepository(self.engine)
         self.messages = MessageRepository(self.engine)
         self.lids = LidRepository(self.engine)
+        self.chats = ChatRepository(self.engine)
 
     async def migrate(self) -> None:
         """Upgrade the schema to the newest Alembic revision (a no-op when current)."""

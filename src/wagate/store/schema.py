@@ -182,3 +182,22 @@ lids = Table(
     Column("updated_at", BigInteger, nullable=False),
     Index("ix_lids_instance_id_phone", "instance_id", "phone"),
 )
+
+chats = Table(
+    "chats",
+    metadata,
+    Column(
+        "instance_id",
+        String(12),
+        ForeignKey("sessions.instance_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("chat_id", String(128), primary_key=True),
+    Column("name", String(200), nullable=True),  # push name or group subject, when known
+    Column("timestamp", BigInteger, nullable=False),  # seconds: the last activity
+    Column("unread_count", Integer, nullable=False),
+    Column("archived", Boolean, nullable=False),
+    Column("marked_unread", Boolean, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+    Index("ix_chats_instance_id_timestamp", "instance_id", "timestamp"),
+)

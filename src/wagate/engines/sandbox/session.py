@@ -8,9 +8,9 @@ return once the sink has handled it, unless they are called from inside the sink
 (or the session is offline: then network events wait in its mailbox).
 
 Messaging calls (``send_text``, ``send_message``, ``vote_poll``, ``post_status``,
-``react``...) return at once and queue their effect on the network (delivery to the
-partner, acks) on the same task, after what was queued before; see
-:mod:`wagate.engines.sandbox.network`.
+``react``...) and the chat calls that tell others (``revoke``, ``edit``) return at once
+and queue their effect on the network (delivery to the partner, acks) on the same task,
+after what was queued before; see :mod:`wagate.engines.sandbox.network`.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from wagate.domain.chats import ChatChange
 from wagate.domain.content import (
     Audio,
     Content,
@@ -40,6 +41,8 @@ from wagate.domain.events import (
     EngineEvent,
     LoggedIn,
     LoggedOut,
+    MessageEdited,
+    MessageRevoked,
     MessageSeen,
     PollVoteReceived,
     PresenceChanged,
@@ -76,6 +79,10 @@ NOT_CONNECTED = "The session is not connected"
 CHAT_PRESENCES = (Presence.COMPOSING, Presence.RECORDING, Presence.PAUSED)
 NOT_OWN_STATUS = "The message is not one of this account's statuses"
 NOT_A_STATUS = "A status is a text, an image, a voice note or a video"
+NOT_OWN_REVOKE = "Only your own messages can be deleted for everyone in a direct chat"
+NOT_OWN_EDIT = "Only your own messages can be edited"
+EMPTY_EDIT = "An edited message needs a text"
+NEGATIVE_PIN = "A pin lasts 0 seconds (unpin) or more"
 
 
 def _seen_from_partner(key: MessageKey, partner_chat_id: str) -> MessageKey:
@@ -512,6 +519,89 @@ class SandboxSession(EngineSession):
         """Star or unstar (see :meth:`SandboxNetwork.starred`); nobody else is told."""
         own = self._own_phone()
         self._network.star(own.phone, key, star)
+
+    # --- chats ------------------------------------------------------------------------
+
+    async def revoke(self, key: MessageKey, *, author: str | None = None) -> None:
+        """Delete a message for everyone.
+
+        In a direct chat only our own messages can be deleted (``InvalidParamError``
+        otherwise): our other sessions get ``MessageRevoked`` with ``key``, a linked
+        partner's sessions with the message as they name it (queued while offline);
+        ``by`` is us. With a virtual contact only our other sessions are told; groups,
+        newsletters, unknown lids and our own chat accept it with nobody to tell
+        (``author`` is not needed then).
+        """
+        own = self._own_phone()
+        partner = self._network.resolve(key.chat_id)
+        if partner is None or partner == own.phone:
+            return
+        if not key.from_me:
+            raise InvalidParamError(NOT_OWN_REVOKE, id=key.serialized)
+        now = _now()
+        self._tell_chat(
+            own, partner, key, lambda k: MessageRevoked(key=k, by=own.chat_id, timestamp=now)
+        )
+
+    async def edit(self, key: MessageKey, text: str) -> None:
+        """Replace the text of one of our messages (``InvalidParamError`` for another's
+        or a blank text).
+
+        Told like :meth:`revoke`: ``MessageEdited`` with ``new_body`` = ``text`` and
+        ``sender`` = us, to our other sessions and a linked partner's.
+        """
+        own = self._own_phone()
+        if not text.strip():
+            raise InvalidParamError(EMPTY_EDIT, id=key.serialized)
+        if not key.from_me:
+            raise InvalidParamError(NOT_OWN_EDIT, id=key.serialized)
+        partner = self._network.resolve(key.chat_id)
+        if partner is None or partner == own.phone:
+            return
+        now = _now()
+        self._tell_chat(
+            own,
+            partner,
+            key,
+            lambda k: MessageEdited(key=k, new_body=text, sender=own.chat_id, timestamp=now),
+        )
+
+    async def pin(self, key: MessageKey, seconds: int, *, author: str | None = None) -> None:
+        """Check the duration (``0`` unpins, negative is refused), then accept: the
+        sandbox does not simulate pins, so nobody is told and nothing is remembered."""
+        self._own_phone()
+        if seconds < 0:
+            raise InvalidParamError(NEGATIVE_PIN, seconds=seconds)
+
+    async def chat_picture(self, chat_id: str) -> str | None:
+        """Always ``None``: virtual phones and groups have no pictures."""
+        self._own_phone()
+        return None
+
+    async def change_chat(self, chat_id: str, change: ChatChange) -> None:
+        """Accept every change (archive, unarchive, unread, delete): a chat's state lives
+        in wagate's store; the sandbox keeps none and tells no other device."""
+        self._own_phone()
+
+    def _tell_chat(
+        self,
+        own: VirtualPhone,
+        partner: str,
+        key: MessageKey,
+        event_for: Callable[[MessageKey], EngineEvent],
+    ) -> None:
+        """Queue an event about our message ``key`` of the direct chat with ``partner``:
+        our other sessions get it with ``key``, the partner's with their view of it."""
+        network = self._network
+        instance_id = self.instance_id
+
+        def job() -> None:
+            network.deliver(own.phone, event_for(key), exclude=instance_id)
+            theirs = _seen_from_partner(key, own.chat_id)
+            # WhatsApp tells who is behind a sender's lid with the message (SenderAlt)
+            network.deliver(partner, event_for(theirs), sender=own)
+
+        self._schedule(job)
 
     def _own_phone(self) -> VirtualPhone:
         """Our account; ``SessionNotReadyError`` unless linked and connected."""

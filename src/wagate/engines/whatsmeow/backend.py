@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from wagate.domain.chats import ChatChange
 from wagate.domain.content import Content
 from wagate.domain.events import EngineEvent, PresenceChanged
 from wagate.domain.messages import Message, MessageKey, Presence
@@ -92,6 +93,16 @@ class ClientBackend(Protocol):
     async def post_status(self, content: Content, *, recipients: Sequence[str]) -> Message: ...
 
     async def delete_status(self, key: MessageKey) -> None: ...
+
+    async def revoke(self, key: MessageKey, *, author: str | None) -> None: ...
+
+    async def edit(self, key: MessageKey, text: str) -> None: ...
+
+    async def pin(self, key: MessageKey, seconds: int, *, author: str | None) -> None: ...
+
+    async def chat_picture(self, chat_id: str) -> str | None: ...
+
+    async def change_chat(self, chat_id: str, change: ChatChange) -> None: ...
 
 
 BackendFactory = Callable[[BackendConfig, Emit], ClientBackend]

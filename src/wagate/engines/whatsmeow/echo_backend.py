@@ -27,6 +27,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from wagate.domain.chats import ChatChange
 from wagate.domain.content import Content
 from wagate.domain.events import LoggedIn, PresenceChanged, QrCodeChanged
 from wagate.domain.messages import Ack, Message, MessageKey, Presence
@@ -150,6 +151,21 @@ class EchoBackend:
 
     async def delete_status(self, key: MessageKey) -> None:
         raise NotSupportedError("The echo backend cannot delete statuses")
+
+    async def revoke(self, key: MessageKey, *, author: str | None) -> None:
+        raise NotSupportedError("The echo backend cannot delete messages for everyone")
+
+    async def edit(self, key: MessageKey, text: str) -> None:
+        raise NotSupportedError("The echo backend cannot edit messages")
+
+    async def pin(self, key: MessageKey, seconds: int, *, author: str | None) -> None:
+        raise NotSupportedError("The echo backend cannot pin messages")
+
+    async def chat_picture(self, chat_id: str) -> str | None:
+        raise NotSupportedError("The echo backend cannot read chat pictures")
+
+    async def change_chat(self, chat_id: str, change: ChatChange) -> None:
+        raise NotSupportedError(f"The echo backend cannot {change.value} chats")
 
 
 def create(config: BackendConfig, emit: Emit) -> ClientBackend:

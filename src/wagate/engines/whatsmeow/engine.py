@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, cast
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from wagate.domain.chats import ChatChange
 from wagate.domain.content import Content
 from wagate.domain.events import EngineEvent, LoggedIn, LoggedOut, PresenceChanged
 from wagate.domain.messages import Message, MessageKey, Presence
@@ -159,6 +160,21 @@ class WhatsmeowSession(EngineSession):
 
     async def star(self, key: MessageKey, star: bool) -> None:
         await self._call("star", key, star)
+
+    async def revoke(self, key: MessageKey, *, author: str | None = None) -> None:
+        await self._call("revoke", key, author=author)
+
+    async def edit(self, key: MessageKey, text: str) -> None:
+        await self._call("edit", key, text)
+
+    async def pin(self, key: MessageKey, seconds: int, *, author: str | None = None) -> None:
+        await self._call("pin", key, seconds, author=author)
+
+    async def chat_picture(self, chat_id: str) -> str | None:
+        return cast(str | None, await self._call("chat_picture", chat_id))
+
+    async def change_chat(self, chat_id: str, change: ChatChange) -> None:
+        await self._call("change_chat", chat_id, change)
 
     async def _call(self, op: str, *args: Any, **kwargs: Any) -> Any:
         return await self._engine.supervisor.call(self.instance_id, op, *args, **kwargs)

@@ -54,6 +54,8 @@ from wagate.engines.whatsmeow.neonize_backend import NeonizeBackend
 from wagate.engines.whatsmeow.protos import quiet_neonize_import
 
 with quiet_neonize_import():
+    from neonize.builder import build_edit, build_revoke
+    from neonize.exc import GetProfilePictureError
     from neonize.proto import Neonize_pb2 as N
 
 log = logging.getLogger(__name__)
@@ -427,8 +429,35 @@ class FakeNeonizeClient:
         self._check("subscribe_presence", jid)
 
     async def revoke_message(self, chat: Any, sender: Any, message_id: str) -> Any:
+        """As neonize: sends the revoke that ``build_revoke`` makes (see ``sent``)."""
         self._check("revoke_message", chat, sender, message_id)
-        return N.SendResponse(ID=message_id, Timestamp=int(time.time()), ServerID=0)
+        me = await self.get_me()
+        return await self.send_message(chat, build_revoke(chat, sender, message_id, me.JID))
+
+    async def edit_message(self, chat: Any, message_id: str, new_message: Any) -> Any:
+        """As neonize: sends the edit that ``build_edit`` makes (see ``sent``)."""
+        self._check("edit_message", chat, message_id, new_message)
+        return await self.send_message(chat, build_edit(chat, message_id, new_message))
+
+    async def get_profile_picture(self, jid: Any, extra: Any = None) -> Any:
+        """A picture URL for users and groups; users whose number ends in ``0000`` have
+        none (neonize raises what whatsmeow answers then)."""
+        self._check("get_profile_picture", jid, extra)
+        if jid.Server == "s.whatsapp.net" and jid.User.endswith("0000"):
+            raise GetProfilePictureError(
+                N.GetProfilePictureReturnFunction(
+                    Error="that user or group does not have a profile picture: "
+                    "info query returned status 404: item-not-found"
+                )
+            )
+        if jid.Server not in ("s.whatsapp.net", "g.us"):
+            return N.ProfilePictureInfo()
+        return N.ProfilePictureInfo(
+            URL=f"https://pps.whatsapp.net/fake/{jid.User}.jpg",
+            ID="1700000000",
+            Type="image",
+            DirectPath=f"/fake/{jid.User}.jpg",
+        )
 
     async def build_poll_vote(self, poll_info: Any, option_names: list[str]) -> Any:
         self._check("build_poll_vote", poll_info, option_names)

@@ -34,6 +34,7 @@ from typing import Any
 
 import asyncpg
 
+from wagate.domain.chats import ChatChange
 from wagate.domain.content import (
     Audio,
     Contacts,
@@ -99,6 +100,16 @@ APP_STATE_UNSUPPORTED = (
     "its app-state patch path is broken"
 )
 OFFLINE_PREFIX = "Could not reach WhatsApp's servers from this machine: "
+# What whatsmeow answers when a contact has no picture or hides it from us
+# (ErrProfilePictureNotSet / ErrProfilePictureUnauthorized, wrapping the IQ error).
+NO_PICTURE_MARKERS = (
+    "item-not-found",
+    "not-authorized",
+    "status 404",
+    "status 401",
+    "does not have a profile picture",
+    "hidden their profile picture",
+)
 CACHE_SIZE = 2000
 DOWNLOAD_TIMEOUT = 120.0
 
@@ -139,6 +150,14 @@ _EVENT_NAMES = (
 def _event_classes() -> list[Any]:
     """Every neonize event type the backend subscribes to (one handler each)."""
     return [getattr(N, name) for name in _EVENT_NAMES]
+
+
+def neonize_error_text(exc: BaseException) -> str:
+    """The message of a neonize error; some (``GetProfilePictureError``) carry the whole
+    ``*ReturnFunction`` proto, whose ``Error`` field is the message."""
+    arg = exc.args[0] if len(exc.args) == 1 else None
+    error = getattr(arg, "Error", None)
+    return error if isinstance(error, str) and error else str(exc)
 
 
 def device_props(config: BackendConfig) -> Any:
@@ -515,6 +534,18 @@ class NeonizeBackend:
         except Exception as exc:
             raise UpstreamError(f"{what} failed: {exc}") from exc
 
+    def _group_author(self, key: MessageKey, author: str | None) -> str:
+        """Who wrote a group member's message: ``author``, else the sender this worker
+        saw it from (a chat id or JID text, both fine for ``pb``'s JID helpers)."""
+        if author:
+            return author
+        cached = self._seen.get(key.id)
+        if cached is not None and cached[0]:
+            return cached[0]
+        raise InvalidParamError(
+            "Name the author of a group member's message", message_id=key.serialized
+        )
+
     def _quote(self, key: MessageKey | None, me: Me) -> og.Quote | None:
         if key is None:
             return None
@@ -750,6 +781,66 @@ class NeonizeBackend:
                 pb.chat_id_to_jid(STATUS_BROADCAST), pb.chat_id_to_jid(me.id), key.id
             ),
         )
+
+    # --- chats ---------------------------------------------------------------------------
+
+    async def revoke(self, key: MessageKey, *, author: str | None) -> None:
+        me = self._require_me()
+        if key.from_me:
+            sender = me.id
+        elif key.chat_id.endswith("@g.us"):
+            sender = self._group_author(key, author)  # WhatsApp refuses unless we are an admin
+        else:
+            raise InvalidParamError(
+                "Only our own messages can be deleted for everyone in a direct chat",
+                message_id=key.serialized,
+            )
+        await self._upstream(
+            "Deleting the message",
+            self._client.revoke_message(
+                pb.chat_id_to_jid(key.chat_id), pb.chat_id_to_jid(sender), key.id
+            ),
+        )
+
+    async def edit(self, key: MessageKey, text: str) -> None:
+        self._require_me()
+        if not key.from_me:
+            raise InvalidParamError(
+                "Only our own messages can be edited", message_id=key.serialized
+            )
+        await self._upstream(
+            "Editing the message",
+            self._client.edit_message(
+                pb.chat_id_to_jid(key.chat_id), key.id, og.text_message(text)
+            ),
+        )
+
+    async def pin(self, key: MessageKey, seconds: int, *, author: str | None) -> None:
+        self._require_me()
+        if seconds < 0:
+            raise InvalidParamError("A pin lasts 0 (unpin) or more seconds", seconds=seconds)
+        participant = None
+        if not key.from_me and key.chat_id.endswith("@g.us"):
+            participant = pb.chat_id_to_jid_string(self._group_author(key, author))
+        proto = og.pin_message(key, seconds, participant=participant)
+        await self._upstream(
+            "Pinning the message" if seconds else "Unpinning the message",
+            self._client.send_message(pb.chat_id_to_jid(key.chat_id), proto),
+        )
+
+    async def chat_picture(self, chat_id: str) -> str | None:
+        self._require_me()
+        try:
+            picture = await self._client.get_profile_picture(pb.chat_id_to_jid(chat_id))
+        except Exception as exc:
+            text = neonize_error_text(exc)
+            if any(marker in text.lower() for marker in NO_PICTURE_MARKERS):
+                return None
+            raise UpstreamError(f"Reading the chat picture failed: {text}") from exc
+        return str(picture.URL) or None
+
+    async def change_chat(self, chat_id: str, change: ChatChange) -> None:
+        raise NotSupportedError(APP_STATE_UNSUPPORTED)
 
 
 def create(config: BackendConfig, emit: Emit) -> ClientBackend:

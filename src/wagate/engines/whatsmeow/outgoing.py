@@ -185,16 +185,41 @@ def poll_message(poll: Poll, *, secret: bytes, context: Any | None = None) -> An
     return msg
 
 
-def reaction_message(key: MessageKey, reaction: str, *, participant: str | None = None) -> Any:
+def _key_proto(key: MessageKey, participant: str | None) -> Any:
+    """The waCommon MessageKey naming ``key``; ``participant`` (JID text) is its author
+    inside a group."""
     proto_key = KeyProto(
         remoteJID=chat_id_to_jid_string(key.chat_id), fromMe=key.from_me, ID=key.id
     )
     if participant:
         proto_key.participant = participant
+    return proto_key
+
+
+def reaction_message(key: MessageKey, reaction: str, *, participant: str | None = None) -> Any:
     return E.Message(
         reactionMessage=E.ReactionMessage(
-            key=proto_key, text=reaction, senderTimestampMS=int(time.time() * 1000)
+            key=_key_proto(key, participant),
+            text=reaction,
+            senderTimestampMS=int(time.time() * 1000),
         )
+    )
+
+
+def pin_message(key: MessageKey, seconds: int, *, participant: str | None = None) -> Any:
+    """Pin ``key`` in its chat for everyone for ``seconds`` (``0`` unpins), as WhatsApp
+    clients send it: the duration rides in ``messageContextInfo``. neonize's own
+    ``pin_message`` is marked non-functional, hence this builder."""
+    pin = E.PinInChatMessage(
+        key=_key_proto(key, participant),
+        type=E.PinInChatMessage.PIN_FOR_ALL if seconds else E.PinInChatMessage.UNPIN_FOR_ALL,
+        senderTimestampMS=int(time.time() * 1000),
+    )
+    if not seconds:
+        return E.Message(pinInChatMessage=pin)
+    return E.Message(
+        pinInChatMessage=pin,
+        messageContextInfo=E.MessageContextInfo(messageAddOnDurationInSecs=seconds),
     )
 
 

@@ -62,6 +62,11 @@ BACKEND_OPS = frozenset(
         "vote_poll",
         "post_status",
         "delete_status",
+        "revoke",
+        "edit",
+        "pin",
+        "chat_picture",
+        "change_chat",
     }
 )
 

@@ -7,6 +7,7 @@ from pydantic import BaseModel
 
 from wagate.http.wawp import (
     auth,
+    chats,
     lids,
     media,
     presence,
@@ -32,6 +33,7 @@ def routers(*, sandbox_enabled: bool) -> list[APIRouter]:
         status.router,
         media.router,
         presence.router,
+        chats.router,
         lids.router,
         webhooks.router,
     ]

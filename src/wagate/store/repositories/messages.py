@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import builtins
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import and_, case, select, update
+from sqlalchemy import and_, case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from wagate.domain.clock import now_ms
@@ -14,6 +15,8 @@ from wagate.domain.content_json import content_from_json, content_to_json
 from wagate.domain.messages import Ack, Message, MessageKey
 from wagate.store.repositories.upsert import upsert
 from wagate.store.schema import messages
+
+REVOKED = "revoked"  # the kind of a message deleted for everyone
 
 
 def _to_message(row: Any) -> Message:
@@ -31,6 +34,7 @@ def _to_message(row: Any) -> Message:
         source=row.source,
         content=content_from_json(row.content),
         media_id=row.media_id,
+        revoked=row.kind == REVOKED,
     )
 
 
@@ -143,16 +147,65 @@ class MessageRepository:
         return {"reactions": dict(row.reactions or {}), "starred": bool(row.starred)}
 
     async def list_chat(
-        self, instance_id: str, chat_id: str, *, limit: int = 50, offset: int = 0
+        self,
+        instance_id: str,
+        chat_id: str,
+        *,
+        limit: int = 50,
+        offset: int = 0,
+        since: int | None = None,
+        until: int | None = None,
+        from_me: bool | None = None,
+        ack: Ack | None = None,
     ) -> builtins.list[Message]:
-        """The chat's messages, newest first."""
+        """The chat's messages, newest first; ``since``/``until`` bound their timestamps
+        (seconds, inclusive)."""
+        query = select(messages).where(
+            messages.c.instance_id == instance_id, messages.c.chat_id == chat_id
+        )
+        if since is not None:
+            query = query.where(messages.c.timestamp >= since)
+        if until is not None:
+            query = query.where(messages.c.timestamp <= until)
+        if from_me is not None:
+            query = query.where(messages.c.from_me == from_me)
+        if ack is not None:
+            query = query.where(messages.c.ack == int(ack))
         query = (
-            select(messages)
-            .where(messages.c.instance_id == instance_id, messages.c.chat_id == chat_id)
-            .order_by(messages.c.timestamp.desc(), messages.c.id.desc())
+            query.order_by(messages.c.timestamp.desc(), messages.c.created_at.desc())
             .limit(limit)
             .offset(offset)
         )
         async with self._engine.connect() as conn:
             rows = (await conn.execute(query)).all()
         return [_to_message(row) for row in rows]
+
+    async def last_of(self, instance_id: str, chat_ids: Sequence[str]) -> dict[str, Message]:
+        """The newest message of each of these chats (that has one)."""
+        if not chat_ids:
+            return {}
+        rank = (
+            func.row_number()
+            .over(
+                partition_by=messages.c.chat_id,
+                order_by=(messages.c.timestamp.desc(), messages.c.created_at.desc()),
+            )
+            .label("rank")
+        )
+        ranked = (
+            select(messages, rank)
+            .where(messages.c.instance_id == instance_id, messages.c.chat_id.in_(list(chat_ids)))
+            .subquery()
+        )
+        query = select(ranked).where(ranked.c.rank == 1)
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(query)).all()
+        return {row.chat_id: _to_message(row) for row in rows}
+
+    async def set_revoked(self, conn: AsyncConnection, instance_id: str, key: MessageKey) -> None:
+        """A message deleted for everyone keeps its place, without its text or media."""
+        await conn.execute(
+            update(messages)
+            .where(messages.c.instance_id == instance_id, messages.c.id == key.serialized)
+            .values(kind=REVOKED, body="", content=None, media_id=None, updated_at=now_ms())
+        )
