@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from typing import Any, Protocol
 
 from wagate.domain.chats import ChatChange
+from wagate.domain.contacts import Contact, Profile
 from wagate.domain.content import Content, kind_of
 from wagate.domain.events import EngineEvent, PresenceChanged
 from wagate.domain.messages import Message, MessageKey, Presence
@@ -155,6 +156,48 @@ class EngineSession(ABC):
     async def change_chat(self, chat_id: str, change: ChatChange) -> None:
         """Archive, unarchive, mark unread or delete a chat on the account's devices."""
         raise NotSupportedError(f"This engine cannot {change.value} chats")
+
+    # --- profile and contacts (a WORKING session) -------------------------------------
+
+    async def profile(self) -> Profile:
+        """The account's own profile: name, "About" text and picture."""
+        raise NotSupportedError("This engine cannot read the profile")
+
+    async def set_profile_name(self, name: str) -> None:
+        """Change the account's display (push) name."""
+        raise NotSupportedError("This engine cannot change the profile name")
+
+    async def set_profile_status(self, status: str) -> None:
+        """Change the account's "About" text."""
+        raise NotSupportedError("This engine cannot change the profile status")
+
+    async def set_profile_picture(self, jpeg: bytes | None) -> None:
+        """Set the account's picture (a square JPEG), or remove it (``None``)."""
+        raise NotSupportedError("This engine cannot change the profile picture")
+
+    async def contacts(self) -> list[Contact]:
+        """Every contact the account knows of (address book and people it talked to)."""
+        raise NotSupportedError("This engine cannot list contacts")
+
+    async def contact(self, chat_id: str) -> Contact:
+        """What the account knows of one person (at least its id)."""
+        raise NotSupportedError("This engine cannot read contacts")
+
+    async def check_exists(self, phone: str) -> str | None:
+        """The chat id of the WhatsApp account of ``phone`` (digits), or ``None``."""
+        raise NotSupportedError("This engine cannot check numbers")
+
+    async def about(self, chat_id: str) -> str | None:
+        """A person's "About" text; ``None`` when they have none or hide it."""
+        raise NotSupportedError("This engine cannot read About texts")
+
+    async def block(self, chat_id: str, block: bool) -> None:
+        """Block (``True``) or unblock a person."""
+        raise NotSupportedError("This engine cannot block contacts")
+
+    async def save_contact(self, chat_id: str, first_name: str, last_name: str) -> None:
+        """Save a person in the account's address book (or rename them there)."""
+        raise NotSupportedError("This engine cannot change the address book")
 
 
 class Engine(ABC):
