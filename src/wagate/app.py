@@ -31,6 +31,7 @@ from wagate.media.fetch import MediaFetcher
 from wagate.media.ffmpeg import Ffmpeg
 from wagate.media.storage import MediaStore
 from wagate.services.chats import ChatService
+from wagate.services.contacts import ContactService
 from wagate.services.container import Services
 from wagate.services.lids import LidDirectory
 from wagate.services.media import MediaService
@@ -233,6 +234,7 @@ async def _start_services(
         sessions=sessions,
         messaging=messaging,
         chats=ChatService(sessions, database.chats, database.messages, messaging, pipeline),
+        contacts=ContactService(sessions, database.chats),
         media=media,
         media_store=media_store,
         webhooks=WebhookService(

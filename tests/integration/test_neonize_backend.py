@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from wagate.domain.chats import ChatChange
+from wagate.domain.contacts import Contact, Profile
 from wagate.domain.content import Image, MediaBlob, Poll
 from wagate.domain.events import (
     ConnectionFailed,
@@ -28,6 +29,7 @@ from wagate.domain.messages import Ack, MessageKey, Presence
 from wagate.domain.models import Me
 from wagate.engines.whatsmeow import fake, recorded
 from wagate.engines.whatsmeow.backend import BackendConfig
+from wagate.engines.whatsmeow.engine import WhatsmeowEngine
 from wagate.engines.whatsmeow.library import library_version
 from wagate.engines.whatsmeow.neonize_backend import OFFLINE_PREFIX, NeonizeBackend
 from wagate.engines.whatsmeow.protos import quiet_neonize_import
@@ -47,6 +49,8 @@ ME = Me(
 )
 CONTACT = f"{recorded.CONTACT_PHONE}@c.us"
 CONTACT_JID = f"{recorded.CONTACT_PHONE}@s.whatsapp.net"
+CONTACT_LID = f"{recorded.CONTACT_LID}@lid"
+STRANGER = "447700900999@c.us"  # on WhatsApp, not in the contact store
 GROUP = f"{recorded.GROUP}@g.us"
 
 
@@ -385,7 +389,196 @@ async def test_app_state_changes_are_not_supported(config: BackendConfig) -> Non
     for change in ChatChange:
         with pytest.raises(NotSupportedError, match="app-state patch path is broken"):
             await backend.change_chat(CONTACT, change)
+    with pytest.raises(NotSupportedError, match="app-state patch path is broken"):
+        await backend.save_contact(STRANGER, "Sam", "Stranger")
     await backend.disconnect()
+
+
+def calls_of(backend: fake.FakeNeonizeBackend, op: str) -> list[tuple[Any, ...]]:
+    return [args for name, args in backend.fake.calls if name == op]
+
+
+async def test_profile_is_our_name_about_and_picture(config: BackendConfig) -> None:
+    backend, _ = await linked(config)
+    assert await backend.profile() == Profile(
+        id=ME.id,
+        name="Wagate Test",
+        status="Hey there! I am using WhatsApp.",
+        picture=f"https://pps.whatsapp.net/fake/{PHONE}.jpg",
+    )
+    (jid,) = calls_of(backend, "get_user_info")[0]
+    assert (jid.User, jid.Server) == (PHONE, "s.whatsapp.net")
+    (jid, _) = calls_of(backend, "get_profile_picture")[0]
+    assert (jid.User, jid.Server) == (PHONE, "s.whatsapp.net")
+
+    backend.fake.statuses[PHONE] = ""
+    backend.fake.fail["get_profile_picture"] = "info query returned status 404: item-not-found"
+    profile = await backend.profile()
+    assert (profile.status, profile.picture) == (None, None)
+    backend.fake.fail["get_user_info"] = "websocket not connected"
+    with pytest.raises(UpstreamError, match="websocket not connected"):
+        await backend.profile()
+    await backend.disconnect()
+
+
+async def test_profile_name_and_about_are_changed(config: BackendConfig) -> None:
+    backend, _ = await linked(config)
+    await backend.set_profile_name("New Name")
+    await backend.set_profile_status("Out fishing")
+    assert calls_of(backend, "set_profile_name") == [("New Name",)]
+    assert calls_of(backend, "set_status_message") == [("Out fishing",)]
+    profile = await backend.profile()
+    assert (profile.name, profile.status) == ("New Name", "Out fishing")
+    assert backend.me is not None
+    assert backend.me.push_name == "New Name"
+
+    await backend.set_profile_status("")
+    assert (await backend.profile()).status is None
+    backend.fake.fail["set_profile_name"] = "failed to send app state patch"
+    with pytest.raises(UpstreamError, match="Changing the profile name failed"):
+        await backend.set_profile_name("Refused")
+    assert (await backend.profile()).name == "New Name"
+    await backend.disconnect()
+
+
+async def test_profile_picture_is_set_but_cannot_be_removed(config: BackendConfig) -> None:
+    backend, _ = await linked(config)
+    jpeg = b"\xff\xd8\xff\xe0 a square jpeg"
+    await backend.set_profile_picture(jpeg)
+    assert backend.fake.photo == jpeg
+    assert calls_of(backend, "set_profile_photo") == [(jpeg,)]
+
+    with pytest.raises(NotSupportedError, match="cannot remove the profile picture"):
+        await backend.set_profile_picture(None)
+    with pytest.raises(InvalidParamError, match="empty"):
+        await backend.set_profile_picture(b"")
+    assert len(calls_of(backend, "set_profile_photo")) == 1
+    assert backend.fake.photo == jpeg
+    backend.fake.fail["set_profile_photo"] = "info query returned status 406: not-acceptable"
+    with pytest.raises(UpstreamError, match="not-acceptable"):
+        await backend.set_profile_picture(b"not a jpeg")
+    await backend.disconnect()
+
+
+async def test_contacts_come_from_the_contact_store(config: BackendConfig) -> None:
+    backend, _ = await linked(config)
+    alice = Contact(id=CONTACT, name="Alice Smith", push_name="Alice", is_my_contact=True)
+    alice_by_lid = Contact(id=CONTACT_LID, lid=CONTACT_LID, push_name="Alice")
+    assert await backend.contacts() == [alice, alice_by_lid]
+
+    backend.fake.contact.entries[("447700900777", "s.whatsapp.net")] = fake.contact_info(
+        first="Bob", push="Bobby", business="Bob's Bikes"
+    )
+    bob = (await backend.contacts())[-1]
+    assert bob == Contact(
+        id="447700900777@c.us",
+        name="Bob",
+        push_name="Bobby",
+        is_my_contact=True,
+        is_business=True,
+    )
+    backend.fake.fail["contact.get_all_contacts"] = "sql: database is closed"
+    with pytest.raises(UpstreamError, match="Reading the contacts failed"):
+        await backend.contacts()
+    await backend.disconnect()
+
+
+async def test_block_and_unblock_show_in_the_contacts(config: BackendConfig) -> None:
+    backend, _ = await linked(config)
+    await backend.block(CONTACT, True)
+    await backend.block(CONTACT_LID, True)
+    jid, action = calls_of(backend, "update_blocklist")[0]
+    assert (jid.User, jid.Server, action.value) == (
+        recorded.CONTACT_PHONE,
+        "s.whatsapp.net",
+        "block",
+    )
+    assert [c.is_blocked for c in await backend.contacts()] == [True, True]
+    assert (await backend.contact(CONTACT)).is_blocked
+
+    await backend.block(CONTACT, False)
+    assert calls_of(backend, "update_blocklist")[-1][1].value == "unblock"
+    assert [c.is_blocked for c in await backend.contacts()] == [False, True]
+    assert not (await backend.contact(CONTACT)).is_blocked
+    backend.fake.fail["update_blocklist"] = "info query returned status 400: bad-request"
+    with pytest.raises(UpstreamError, match="Blocking the contact failed"):
+        await backend.block(STRANGER, True)
+    await backend.disconnect()
+
+
+async def test_one_contact_is_what_the_store_and_whatsapp_know(config: BackendConfig) -> None:
+    backend, _ = await linked(config)
+    assert await backend.contact(CONTACT) == Contact(
+        id=CONTACT, name="Alice Smith", push_name="Alice", is_my_contact=True
+    )
+    (jid,) = calls_of(backend, "contact.get_contact")[0]
+    assert (jid.User, jid.Server) == (recorded.CONTACT_PHONE, "s.whatsapp.net")
+    assert await backend.contact(STRANGER) == Contact(id=STRANGER)
+
+    backend.fake.businesses["447700900999"] = "Sam's Shop"  # a verified business name
+    assert await backend.contact(STRANGER) == Contact(id=STRANGER, is_business=True)
+    await backend.disconnect()
+
+
+async def test_check_exists_answers_the_chat_id_or_none(config: BackendConfig) -> None:
+    backend, _ = await linked(config)
+    assert await backend.check_exists(recorded.CONTACT_PHONE) == CONTACT
+    assert calls_of(backend, "is_on_whatsapp") == [(f"+{recorded.CONTACT_PHONE}",)]
+    assert await backend.check_exists("447700900000") is None
+    with pytest.raises(InvalidParamError, match="only digits"):
+        await backend.check_exists("+447700900123")
+    assert len(calls_of(backend, "is_on_whatsapp")) == 2
+    await backend.disconnect()
+
+
+async def test_about_is_the_text_or_none(config: BackendConfig) -> None:
+    backend, _ = await linked(config)
+    assert await backend.about(CONTACT) == "At the gym"
+    (jid,) = calls_of(backend, "get_user_info")[0]
+    assert (jid.User, jid.Server) == (recorded.CONTACT_PHONE, "s.whatsapp.net")
+    assert await backend.about(STRANGER) is None  # none set (whatsmeow also says "" if hidden)
+    backend.fake.fail["get_user_info"] = "info query returned status 401: not-authorized"
+    assert await backend.about(CONTACT) is None
+    backend.fake.fail["get_user_info"] = "info query timed out"
+    with pytest.raises(UpstreamError, match="Reading the About failed: info query timed out"):
+        await backend.about(CONTACT)
+    await backend.disconnect()
+
+
+async def test_profile_and_contacts_through_a_worker_process(tmp_path: Path) -> None:
+    """engine → worker → NeonizeBackend on the fake client, and the answers back."""
+    engine = WhatsmeowEngine(
+        data_dir=tmp_path, device_name="wagate", backend="wagate.engines.whatsmeow.fake:create"
+    )
+    events: list[EngineEvent] = []
+
+    async def sink(event: EngineEvent) -> None:
+        events.append(event)
+
+    try:
+        session = await engine.open_session("WORKER000001", sink)
+        await session.connect()
+        assert await session.request_pairing_code(PHONE) == fake.FAKE_PAIRING_CODE
+        async with asyncio.timeout(20):
+            while not any(isinstance(e, LoggedIn) for e in events):  # noqa: ASYNC110
+                await asyncio.sleep(0.05)
+        await session.set_profile_name("Via Worker")
+        await session.set_profile_status("working")
+        await session.set_profile_picture(b"\xff\xd8 jpeg")
+        profile = await session.profile()
+        assert (profile.id, profile.name, profile.status) == (ME.id, "Via Worker", "working")
+        assert await session.check_exists(recorded.CONTACT_PHONE) == CONTACT
+        assert await session.check_exists("447700900000") is None
+        await session.block(CONTACT, True)
+        assert (await session.contacts())[0].is_blocked
+        assert (await session.contact(CONTACT)).name == "Alice Smith"
+        assert await session.about(CONTACT) == "At the gym"
+        with pytest.raises(NotSupportedError, match="app-state patch path is broken"):
+            await session.save_contact(CONTACT, "Alice", "Smith")
+        with pytest.raises(NotSupportedError, match="cannot remove"):
+            await session.set_profile_picture(None)
+    finally:
+        await engine.close()
 
 
 async def test_operations_need_a_login(config: BackendConfig) -> None:
@@ -394,6 +587,10 @@ async def test_operations_need_a_login(config: BackendConfig) -> None:
         await backend.send_text(CONTACT, "hi", reply_to=None, mentions=())
     with pytest.raises(SessionNotReadyError):
         await backend.pair_phone(PHONE)
+    with pytest.raises(SessionNotReadyError):
+        await backend.profile()
+    with pytest.raises(SessionNotReadyError):
+        await backend.contacts()
 
 
 async def test_pair_phone_waits_for_registration_then_links(config: BackendConfig) -> None:

@@ -208,6 +208,31 @@ async def test_chats_on_whatsmeow(api: Api, receiver: Receiver) -> None:
     assert (gone["body"], gone["_data"]["type"]) == ("", "revoked")
 
 
+async def test_profile_and_contacts_on_whatsmeow(api: Api) -> None:
+    created = await api.new_session()
+    ids = {"access_token": api.tenant, "instance_id": created["instance_id"]}
+    await status_becomes(api, ids, "SCAN_QR_CODE")
+    control(api, ids["instance_id"], op="scan", phone=ME_PHONE)
+    await status_becomes(api, ids, "WORKING")
+
+    await api.ok("PUT", "profile/status", status="At work", **ids)
+    profile = await api.ok("GET", "profile", **ids)
+    assert (profile["id"], profile["status"]) == (f"{ME_PHONE}@c.us", "At work")
+    contact = f"{recorded.CONTACT_PHONE}@c.us"
+    exists = await api.ok("GET", "contacts/check-exists", phone=recorded.CONTACT_PHONE, **ids)
+    assert exists == {"numberExists": True, "chatId": contact}
+    saved = [c for c in await api.ok("GET", "contacts/all", **ids) if c["id"] == contact]
+    assert saved[0]["isMyContact"] is True
+    await api.ok("POST", "contacts/block", contactId=contact, **ids)
+    assert (await api.ok("GET", "contacts", contactId=contact, **ids))["isBlocked"] is True
+    for method, route, params in (
+        ("PUT", f"contacts/{contact}", {"firstName": "Al"}),
+        ("DELETE", "profile/picture", {}),
+    ):
+        response = await api.call(method, route, **params, **ids)
+        assert response.status_code == 422, (route, response.text)
+
+
 def chat_state(chats: list[dict[str, Any]]) -> tuple[bool, bool]:
     (chat,) = chats
     return chat["archived"], chat["markedUnread"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 ROLES = ("participant", "admin", "superadmin")
@@ -45,3 +46,28 @@ class GroupInfo:
             "membersCanSendMessages": not self.announce,
             "participants": [p.to_json() for p in self.participants],
         }
+
+
+class GroupSetting(StrEnum):
+    ANNOUNCE = "announce"  # only admins may send messages
+    LOCKED = "locked"  # only admins may edit the group's subject, description and picture
+
+
+class ParticipantAction(StrEnum):
+    ADD = "add"
+    REMOVE = "remove"
+    PROMOTE = "promote"
+    DEMOTE = "demote"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ParticipantResult:
+    """What became of one person in a participants change: ``status`` is WhatsApp's
+    code (200 done; 403 not allowed or privacy, 404 not on WhatsApp, 408 recently left,
+    409 already in the group…)."""
+
+    id: str
+    status: int = 200
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "status": self.status}

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 from wagate.domain.chats import ChatChange
 from wagate.domain.contacts import Contact, Profile
+from wagate.domain.groups import GroupInfo, GroupSetting, ParticipantAction, ParticipantResult
 from wagate.domain.content import Content, kind_of
 from wagate.domain.events import EngineEvent, PresenceChanged
 from wagate.domain.messages import Message, MessageKey, Presence
@@ -198,6 +199,55 @@ class EngineSession(ABC):
     async def save_contact(self, chat_id: str, first_name: str, last_name: str) -> None:
         """Save a person in the account's address book (or rename them there)."""
         raise NotSupportedError("This engine cannot change the address book")
+
+    # --- groups (a WORKING session) -----------------------------------------------------
+
+    async def groups(self) -> list[GroupInfo]:
+        """The groups the account is in, as WhatsApp describes them now."""
+        raise NotSupportedError("This engine has no groups")
+
+    async def group(self, group_id: str) -> GroupInfo:
+        """One group the account is in (``NotFoundError`` when it is not)."""
+        raise NotSupportedError("This engine has no groups")
+
+    async def create_group(self, subject: str, participants: Sequence[str]) -> GroupInfo:
+        """Create a group with these people (chat ids); the account is its super-admin."""
+        raise NotSupportedError("This engine cannot create groups")
+
+    async def group_invite_info(self, code: str) -> GroupInfo:
+        """The group an invite code (or link) leads to, without joining it."""
+        raise NotSupportedError("This engine cannot read invite links")
+
+    async def join_group(self, code: str) -> str:
+        """Join the group of an invite code (or link); returns its id."""
+        raise NotSupportedError("This engine cannot join groups")
+
+    async def leave_group(self, group_id: str) -> None:
+        raise NotSupportedError("This engine cannot leave groups")
+
+    async def set_group_subject(self, group_id: str, subject: str) -> None:
+        raise NotSupportedError("This engine cannot rename groups")
+
+    async def set_group_description(self, group_id: str, description: str) -> None:
+        raise NotSupportedError("This engine cannot change group descriptions")
+
+    async def set_group_picture(self, group_id: str, jpeg: bytes | None) -> None:
+        """Set the group's picture (a square JPEG), or remove it (``None``)."""
+        raise NotSupportedError("This engine cannot change group pictures")
+
+    async def set_group_setting(self, group_id: str, setting: GroupSetting, on: bool) -> None:
+        """Only admins may send messages (ANNOUNCE) or edit the group's info (LOCKED)."""
+        raise NotSupportedError("This engine cannot change group settings")
+
+    async def group_invite_code(self, group_id: str, *, revoke: bool = False) -> str:
+        """The group's invite code; ``revoke`` makes a new one (the old one stops working)."""
+        raise NotSupportedError("This engine cannot read invite codes")
+
+    async def change_participants(
+        self, group_id: str, action: ParticipantAction, participants: Sequence[str]
+    ) -> list[ParticipantResult]:
+        """Add, remove, promote or demote people (chat ids); one result per person."""
+        raise NotSupportedError("This engine cannot change group participants")
 
 
 class Engine(ABC):

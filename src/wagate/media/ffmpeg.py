@@ -30,6 +30,7 @@ WAVEFORM_RATE = 8000
 MAX_VIDEO_SIDE = 1280
 NOTE_SIDE = 640
 THUMBNAIL_WIDTH = 96
+PROFILE_PICTURE_SIZE = 640
 _MAX_WAVEFORM_SAMPLES = 16_000  # per bucket; longer buckets are sampled with a stride
 
 _DURATION = re.compile(r"Duration: (\d+):(\d\d):(\d\d(?:\.\d+)?)")
@@ -228,6 +229,20 @@ class Ffmpeg:
             except InvalidParamError:
                 pass  # shorter than half a second: take the first frame
         _, (jpeg,) = await self.run(args, data, outputs=("thumb.jpg",))
+        if not jpeg:
+            raise InvalidParamError("The file could not be converted: it has no picture")
+        return jpeg
+
+    async def profile_picture(self, data: bytes) -> bytes:
+        """A square JPEG of ``PROFILE_PICTURE_SIZE`` px cut from the middle of the image,
+        as WhatsApp wants profile pictures."""
+        size = PROFILE_PICTURE_SIZE
+        args = [
+            "-frames:v", "1", "-an", "-sn", "-dn",
+            "-vf", f"crop='min(iw,ih)':'min(iw,ih)',scale={size}:{size},format=yuvj420p",
+            "-c:v", "mjpeg", "-q:v", "3", "-f", "image2", "-update", "1", "{out0}",
+        ]  # fmt: skip
+        _, (jpeg,) = await self.run(args, data, outputs=("picture.jpg",))
         if not jpeg:
             raise InvalidParamError("The file could not be converted: it has no picture")
         return jpeg

@@ -8,6 +8,7 @@ from wagate.config import Settings
 from wagate.events.hub import EventHub
 from wagate.media.storage import MediaStore
 from wagate.services.chats import ChatService
+from wagate.services.contacts import ContactService
 from wagate.services.lids import LidDirectory
 from wagate.services.media import MediaService
 from wagate.services.messaging import MessagingService
@@ -26,6 +27,7 @@ class Services:
     sessions: SessionService
     messaging: MessagingService
     chats: ChatService
+    contacts: ContactService
     media: MediaService
     media_store: MediaStore
     webhooks: WebhookService

@@ -82,6 +82,11 @@ class MediaService:
             thumbnail=await self._ffmpeg.thumbnail(loaded.data, is_video=False),
         )
 
+    async def profile_picture(self, source: FileSource, *, route: str) -> bytes:
+        """A JPEG or PNG made into the square JPEG WhatsApp shows as a profile picture."""
+        loaded = await self.load(source, allowed={"image/jpeg", "image/png"}, route=route)
+        return await self._ffmpeg.profile_picture(loaded.data)
+
     async def document(self, source: FileSource, *, caption: str) -> Document:
         # Any file; its declared type wins where the bytes say little (text, CSV, ZIP …).
         loaded = await self.load(source, allowed={"*"}, route="sendFile")

@@ -173,7 +173,9 @@ class SandboxEngine(Engine):
         self._network.record(contact.phone, account.phone, authored)
         if isinstance(content, Poll | EventInvite):
             self._network.keep(contact.phone, account.phone, authored, content)
-        await _wait(self._network.deliver(account.phone, MessageSeen(message=message)))
+        await _wait(
+            self._network.deliver(account.phone, MessageSeen(message=message), sender=contact)
+        )
         return message
 
     async def contact_react(
@@ -192,7 +194,7 @@ class SandboxEngine(Engine):
             reaction=reaction,
             timestamp=_now(),
         )
-        await _wait(self._network.deliver(account.phone, event))
+        await _wait(self._network.deliver(account.phone, event, sender=contact))
         return reaction_id
 
     async def contact_vote(
@@ -210,7 +212,7 @@ class SandboxEngine(Engine):
             selected=_choose(kept, selected),
             timestamp=_now(),
         )
-        await _wait(self._network.deliver(account.phone, event))
+        await _wait(self._network.deliver(account.phone, event, sender=contact))
 
     async def contact_vote_undecryptable(
         self, instance_id: str, from_phone: str, poll: MessageKey
@@ -225,7 +227,7 @@ class SandboxEngine(Engine):
             reason=VOTE_UNDECRYPTABLE,
             timestamp=_now(),
         )
-        await _wait(self._network.deliver(account.phone, event))
+        await _wait(self._network.deliver(account.phone, event, sender=contact))
 
     async def contact_event_response(
         self, instance_id: str, from_phone: str, event: MessageKey, response: EventResponse
@@ -241,7 +243,7 @@ class SandboxEngine(Engine):
             response=EventResponse(response),
             timestamp=_now(),
         )
-        await _wait(self._network.deliver(account.phone, answer))
+        await _wait(self._network.deliver(account.phone, answer, sender=contact))
 
     async def contact_event_response_undecryptable(
         self, instance_id: str, from_phone: str, event: MessageKey
@@ -257,7 +259,7 @@ class SandboxEngine(Engine):
             reason=RESPONSE_UNDECRYPTABLE,
             timestamp=_now(),
         )
-        await _wait(self._network.deliver(account.phone, failure))
+        await _wait(self._network.deliver(account.phone, failure, sender=contact))
 
     async def contact_mark_seen(
         self, instance_id: str, from_phone: str, keys: Sequence[MessageKey] | None = None
@@ -292,7 +294,7 @@ class SandboxEngine(Engine):
         event = PresenceChanged(
             chat_id=contact.chat_id, sender=contact.chat_id, presence=presence, last_seen=last_seen
         )
-        await _wait(self._network.deliver(account.phone, event, durable=False))
+        await _wait(self._network.deliver(account.phone, event, durable=False, sender=contact))
 
     def _linked_account(self, instance_id: str) -> VirtualPhone:
         phone = self._network.account_of(instance_id)

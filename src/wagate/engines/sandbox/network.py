@@ -11,17 +11,26 @@ mailbox while it is offline, to be delivered in order when it comes back.
 
 It also remembers what later messages refer to: polls (to check and route votes), event
 invitations (to check answers) and each account's statuses (so that it can delete them).
+
+Profiles (push name, "About", picture) live on the phones, so that every session linked
+to a phone and every other account sees the same; each account's address book and
+blocklist live with its other per-phone records. While an account blocks another, what
+the blocked one sends it is dropped (WhatsApp shows it as sent, never delivered). Like
+chats, all of it lasts as long as the network (the server process); only the push name
+is also kept with each linked device.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import hashlib
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
+from wagate.domain.contacts import Contact
 from wagate.domain.content import EventInvite, Poll
 from wagate.domain.events import AckChanged, EngineEvent, LidsLearned, PresenceChanged
 from wagate.domain.messages import Ack, MessageKey, Presence
@@ -31,6 +40,7 @@ _LID_DIGITS = 15
 LEDGER_SIZE = 10_000  # messages remembered for acks and reads
 KEPT_SIZE = 10_000  # polls and event invitations remembered for votes and answers
 STATUS_CHAT = "status@broadcast"
+DEFAULT_ABOUT = "Hey there! I am using WhatsApp."
 
 
 def lid_for_phone(phone: str) -> str:
@@ -51,10 +61,20 @@ class VirtualPhone:
     phone: str  # digits, international format
     push_name: str
     lid: str  # "<15 digits>@lid"
+    about: str = DEFAULT_ABOUT  # "" when the account cleared it
+    picture: bytes | None = field(default=None, repr=False)  # a JPEG
 
     @property
     def chat_id(self) -> str:
         return f"{self.phone}@c.us"
+
+    @property
+    def picture_url(self) -> str | None:
+        """The picture as a ``data:image/jpeg;base64,...`` URI: the sandbox has no web
+        host to serve it from, as WhatsApp's CDN would."""
+        if self.picture is None:
+            return None
+        return "data:image/jpeg;base64," + base64.b64encode(self.picture).decode("ascii")
 
 
 @dataclass(slots=True)
@@ -150,12 +170,14 @@ class _PresenceState:
 
 @dataclass(slots=True)
 class _Account:
-    """Per-phone state: chats, presence, starred messages."""
+    """Per-phone state: chats, presence, starred messages, address book, blocklist."""
 
     chats: set[str] = field(default_factory=set)  # phones it exchanged messages with
     presence: _PresenceState | None = None
     starred: set[MessageKey] = field(default_factory=set)
     statuses: set[str] = field(default_factory=set)  # ids of the statuses it posted
+    saved: dict[str, str] = field(default_factory=dict)  # phone → name in the address book
+    blocked: set[str] = field(default_factory=set)  # phones it blocks
 
 
 class SandboxNetwork:
@@ -193,6 +215,18 @@ class SandboxNetwork:
             existing = replace(existing, push_name=push_name)
             self._phones[number] = existing
         return existing
+
+    def set_about(self, number: str, about: str) -> VirtualPhone:
+        """Change the phone's "About" text (``""`` clears it)."""
+        changed = replace(self.phone(number), about=about)
+        self._phones[number] = changed
+        return changed
+
+    def set_picture(self, number: str, jpeg: bytes | None) -> VirtualPhone:
+        """Change the phone's picture (``None`` removes it)."""
+        changed = replace(self.phone(number), picture=jpeg)
+        self._phones[number] = changed
+        return changed
 
     def get(self, number: str) -> VirtualPhone | None:
         """The phone with this number if it exists (never creates it)."""
@@ -283,10 +317,13 @@ class SandboxNetwork:
         """Send ``event`` to every session linked to ``phone`` (but ``exclude``).
 
         From another account (``sender``), the event comes after who is behind the
-        sender's lid, as WhatsApp's ``SenderAlt`` tells it. Returns the futures of the
-        deliveries under way to online sessions.
+        sender's lid, as WhatsApp's ``SenderAlt`` tells it; nothing comes while ``phone``
+        blocks the sender. Returns the futures of the deliveries under way to online
+        sessions.
         """
         futures: list[asyncio.Future[None]] = []
+        if sender is not None and self.blocks(phone, sender.phone):
+            return futures  # dropped for good, as WhatsApp does
         for instance_id in self.instances_of(phone):
             if instance_id == exclude:
                 continue
@@ -438,3 +475,40 @@ class SandboxNetwork:
             return False
         statuses.discard(status_id)
         return True
+
+    # --- address books and blocklists ---------------------------------------------------
+
+    def save_contact(self, owner: str, phone: str, name: str) -> None:
+        """Save (or rename) ``phone`` in ``owner``'s address book."""
+        self._account(owner).saved[phone] = name
+
+    def block(self, owner: str, phone: str, block: bool) -> None:
+        blocked = self._account(owner).blocked
+        if block:
+            blocked.add(phone)
+        else:
+            blocked.discard(phone)
+
+    def blocks(self, owner: str, phone: str) -> bool:
+        """``owner`` blocks ``phone`` (never itself)."""
+        return owner != phone and phone in self._account(owner).blocked
+
+    def contact(self, owner: str, phone: str) -> Contact:
+        """What ``owner`` knows of ``phone``: its address-book name and the phone's own."""
+        account = self._account(owner)
+        other = self.phone(phone)
+        name = account.saved.get(phone)
+        return Contact(
+            id=other.chat_id,
+            lid=other.lid,
+            name=name,
+            push_name=other.push_name,
+            is_my_contact=name is not None,
+            is_blocked=self.blocks(owner, phone),
+        )
+
+    def contacts(self, owner: str) -> list[Contact]:
+        """The people ``owner`` has a chat with or saved, by phone number."""
+        account = self._account(owner)
+        phones = account.chats.union(account.saved)
+        return [self.contact(owner, phone) for phone in sorted(phones)]

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Protocol
 
 from wagate.domain.chats import ChatChange
+from wagate.domain.contacts import Contact, Profile
 from wagate.domain.content import Content
 from wagate.domain.events import EngineEvent, PresenceChanged
 from wagate.domain.messages import Message, MessageKey, Presence
@@ -103,6 +104,28 @@ class ClientBackend(Protocol):
     async def chat_picture(self, chat_id: str) -> str | None: ...
 
     async def change_chat(self, chat_id: str, change: ChatChange) -> None: ...
+
+    async def profile(self) -> Profile: ...
+
+    async def set_profile_name(self, name: str) -> None: ...
+
+    async def set_profile_status(self, status: str) -> None: ...
+
+    async def set_profile_picture(self, jpeg: bytes | None) -> None:
+        """Set the account's picture, or remove it (``None``)."""
+
+    async def contacts(self) -> list[Contact]: ...
+
+    async def contact(self, chat_id: str) -> Contact: ...
+
+    async def check_exists(self, phone: str) -> str | None:
+        """The chat id of the account of ``phone`` (digits), or ``None``."""
+
+    async def about(self, chat_id: str) -> str | None: ...
+
+    async def block(self, chat_id: str, block: bool) -> None: ...
+
+    async def save_contact(self, chat_id: str, first_name: str, last_name: str) -> None: ...
 
 
 BackendFactory = Callable[[BackendConfig, Emit], ClientBackend]

@@ -28,6 +28,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from wagate.domain.chats import ChatChange
+from wagate.domain.contacts import Contact, Profile
 from wagate.domain.content import Content
 from wagate.domain.events import LoggedIn, PresenceChanged, QrCodeChanged
 from wagate.domain.messages import Ack, Message, MessageKey, Presence
@@ -166,6 +167,36 @@ class EchoBackend:
 
     async def change_chat(self, chat_id: str, change: ChatChange) -> None:
         raise NotSupportedError(f"The echo backend cannot {change.value} chats")
+
+    async def profile(self) -> Profile:
+        raise NotSupportedError("The echo backend cannot read the profile")
+
+    async def set_profile_name(self, name: str) -> None:
+        raise NotSupportedError("The echo backend cannot change the profile name")
+
+    async def set_profile_status(self, status: str) -> None:
+        raise NotSupportedError("The echo backend cannot change the profile status")
+
+    async def set_profile_picture(self, jpeg: bytes | None) -> None:
+        raise NotSupportedError("The echo backend cannot change the profile picture")
+
+    async def contacts(self) -> list[Contact]:
+        raise NotSupportedError("The echo backend cannot list contacts")
+
+    async def contact(self, chat_id: str) -> Contact:
+        raise NotSupportedError("The echo backend cannot read contacts")
+
+    async def check_exists(self, phone: str) -> str | None:
+        raise NotSupportedError("The echo backend cannot check numbers")
+
+    async def about(self, chat_id: str) -> str | None:
+        raise NotSupportedError("The echo backend cannot read About texts")
+
+    async def block(self, chat_id: str, block: bool) -> None:
+        raise NotSupportedError("The echo backend cannot block contacts")
+
+    async def save_contact(self, chat_id: str, first_name: str, last_name: str) -> None:
+        raise NotSupportedError("The echo backend cannot change the address book")
 
 
 def create(config: BackendConfig, emit: Emit) -> ClientBackend:

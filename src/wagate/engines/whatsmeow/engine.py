@@ -18,6 +18,7 @@ from typing import Any, cast
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from wagate.domain.chats import ChatChange
+from wagate.domain.contacts import Contact, Profile
 from wagate.domain.content import Content
 from wagate.domain.events import EngineEvent, LoggedIn, LoggedOut, PresenceChanged
 from wagate.domain.messages import Message, MessageKey, Presence
@@ -175,6 +176,36 @@ class WhatsmeowSession(EngineSession):
 
     async def change_chat(self, chat_id: str, change: ChatChange) -> None:
         await self._call("change_chat", chat_id, change)
+
+    async def profile(self) -> Profile:
+        return cast(Profile, await self._call("profile"))
+
+    async def set_profile_name(self, name: str) -> None:
+        await self._call("set_profile_name", name)
+
+    async def set_profile_status(self, status: str) -> None:
+        await self._call("set_profile_status", status)
+
+    async def set_profile_picture(self, jpeg: bytes | None) -> None:
+        await self._call("set_profile_picture", jpeg)
+
+    async def contacts(self) -> list[Contact]:
+        return cast(list[Contact], await self._call("contacts"))
+
+    async def contact(self, chat_id: str) -> Contact:
+        return cast(Contact, await self._call("contact", chat_id))
+
+    async def check_exists(self, phone: str) -> str | None:
+        return cast(str | None, await self._call("check_exists", phone))
+
+    async def about(self, chat_id: str) -> str | None:
+        return cast(str | None, await self._call("about", chat_id))
+
+    async def block(self, chat_id: str, block: bool) -> None:
+        await self._call("block", chat_id, block)
+
+    async def save_contact(self, chat_id: str, first_name: str, last_name: str) -> None:
+        await self._call("save_contact", chat_id, first_name, last_name)
 
     async def _call(self, op: str, *args: Any, **kwargs: Any) -> Any:
         return await self._engine.supervisor.call(self.instance_id, op, *args, **kwargs)

@@ -17,6 +17,12 @@ Script:
 * "the phone scanned the QR": ``client.scan(phone)`` (backend op ``fake_scan(phone)``)
   writes the store and reports ``PairStatus`` success, ``Device`` and ``Connected``.
 * ``PairPhone`` returns ``FAKE-CODE`` and links that phone ``pair_delay`` seconds later.
+* profile and contacts live in memory: the push name (``me``), the About texts
+  (``statuses``, by phone), the verified business names (``businesses``), the blocklist
+  (``blocked``), the last profile photo (``photo``) and the contact store
+  (``contact.entries``: the contact at ``recorded.CONTACT_PHONE``, saved as "Alice Smith",
+  and the same person by ``recorded.CONTACT_LID``, known by push name only). Numbers
+  ending in ``0000`` are not on WhatsApp and have no picture.
 * "a contact sends a message": ``client.incoming(kind, **kw)`` (backend op
   ``fake_incoming(kind, **kw)``), ``kind`` naming a builder of
   :mod:`~wagate.engines.whatsmeow.recorded` (``text``, ``image``, ``receipt``, …); media
@@ -57,6 +63,7 @@ with quiet_neonize_import():
     from neonize.builder import build_edit, build_revoke
     from neonize.exc import GetProfilePictureError
     from neonize.proto import Neonize_pb2 as N
+    from neonize.proto.waVnameCert.WAWebProtobufsVnameCert_pb2 import VerifiedNameCertificate
 
 log = logging.getLogger(__name__)
 
@@ -168,6 +175,46 @@ def _device_jid(data: dict[str, Any]) -> str:
     return f"{data['phone']}:{data.get('device', recorded.ME_DEVICE)}@s.whatsapp.net"
 
 
+def contact_info(
+    *, first: str = "", full: str = "", push: str = "", business: str = "", found: bool = True
+) -> Any:
+    """A contact-store entry as neonize returns it (every proto2-required field set)."""
+    return N.ContactInfo(
+        Found=found,
+        FirstName=first,
+        FullName=full,
+        PushName=push,
+        BusinessName=business,
+        RedactedPhone="",
+    )
+
+
+class FakeContactStore:
+    """``client.contact``: whatsmeow's local contact store, keyed by (user, server)."""
+
+    def __init__(self, check: Callable[..., None]) -> None:
+        self._check = check
+        self.entries: dict[tuple[str, str], Any] = {
+            (recorded.CONTACT_PHONE, "s.whatsapp.net"): contact_info(
+                first="Alice", full="Alice Smith", push="Alice"
+            ),
+            (recorded.CONTACT_LID, "lid"): contact_info(push="Alice"),
+        }
+
+    async def get_all_contacts(self) -> list[Any]:
+        self._check("contact.get_all_contacts")
+        return [
+            N.Contact(JID=recorded.jid(user, server), Info=info)
+            for (user, server), info in self.entries.items()
+        ]
+
+    async def get_contact(self, user: Any) -> Any:
+        """As whatsmeow: an unknown JID is no error, just ``Found=False``."""
+        self._check("contact.get_contact", user)
+        found = self.entries.get((user.User, user.Server))
+        return found if found is not None else contact_info(found=False)
+
+
 class FakeNeonizeClient:
     qr_interval = 20.0
     pair_delay = 0.2
@@ -199,6 +246,14 @@ class FakeNeonizeClient:
         self.calls: list[tuple[str, tuple[Any, ...]]] = []
         self.media: dict[str, bytes] = {}
         self.fail: dict[str, str] = {}  # op name → error message to raise once
+        self.contact = FakeContactStore(self._check)
+        self.statuses: dict[str, str] = {
+            recorded.ME_PHONE: "Hey there! I am using WhatsApp.",
+            recorded.CONTACT_PHONE: "At the gym",
+        }
+        self.businesses: dict[str, str] = {}  # phone → verified business name
+        self.blocked: list[Any] = []  # JIDs
+        self.photo: bytes | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._stop: asyncio.Event | None = None
         self._counter = 0
@@ -458,6 +513,70 @@ class FakeNeonizeClient:
             Type="image",
             DirectPath=f"/fake/{jid.User}.jpg",
         )
+
+    # --- profile and contacts ------------------------------------------------------------
+
+    def _own_user(self) -> str:
+        return str(self.me.JID.User) if self.me is not None else recorded.ME_PHONE
+
+    async def get_user_info(self, *jid: Any) -> list[Any]:
+        self._check("get_user_info", *jid)
+        return [N.GetUserInfoSingleReturnFunction(JID=j, UserInfo=self._user_info(j)) for j in jid]
+
+    def _user_info(self, jid: Any) -> Any:
+        info = N.UserInfo(Status=self.statuses.get(jid.User, ""), PictureID="", Devices=[])
+        business = self.businesses.get(jid.User)
+        if business is not None:  # neonize sets VerifiedName for businesses only
+            details = VerifiedNameCertificate.Details(
+                serial=1, issuer="smb:wa", verifiedName=business
+            )
+            info.VerifiedName.CopyFrom(N.VerifiedName(Details=details))
+        return info
+
+    async def set_profile_name(self, name: str) -> None:
+        self._check("set_profile_name", name)
+        if self.me is not None:
+            self.me.PushName = name
+
+    async def set_status_message(self, msg: str) -> None:
+        self._check("set_status_message", msg)
+        self.statuses[self._own_user()] = msg
+
+    async def set_profile_photo(self, file_or_bytes: str | bytes) -> str:
+        self._check("set_profile_photo", file_or_bytes)
+        if isinstance(file_or_bytes, str):
+            file_or_bytes = await asyncio.to_thread(Path(file_or_bytes).read_bytes)
+        self.photo = file_or_bytes
+        return str(int(time.time()))
+
+    async def is_on_whatsapp(self, *numbers: str) -> list[Any]:
+        """Everyone is on WhatsApp but numbers ending in ``0000``."""
+        self._check("is_on_whatsapp", *numbers)
+        return [
+            N.IsOnWhatsAppResponse(
+                Query=f"{number}@c.us",
+                JID=recorded.jid(number.removeprefix("+")),
+                IsIn=not number.endswith("0000"),
+            )
+            for number in numbers
+        ]
+
+    async def update_blocklist(self, jid: Any, action: Any) -> Any:
+        self._check("update_blocklist", jid, action)
+        key = (jid.User, jid.Server)
+        self.blocked = [j for j in self.blocked if (j.User, j.Server) != key]
+        if action.value == "block":
+            self.blocked.append(recorded.jid(jid.User, jid.Server))
+        return self._blocklist()
+
+    async def get_blocklist(self) -> Any:
+        self._check("get_blocklist")
+        return self._blocklist()
+
+    def _blocklist(self) -> Any:
+        names = sorted(f"{j.User}@{j.Server}" for j in self.blocked)
+        digest = hashlib.sha256(" ".join(names).encode()).hexdigest()[:16]
+        return N.Blocklist(DHash=digest, JIDs=self.blocked)
 
     async def build_poll_vote(self, poll_info: Any, option_names: list[str]) -> Any:
         self._check("build_poll_vote", poll_info, option_names)

@@ -35,6 +35,7 @@ from typing import Any
 import asyncpg
 
 from wagate.domain.chats import ChatChange
+from wagate.domain.contacts import Contact, Profile
 from wagate.domain.content import (
     Audio,
     Contacts,
@@ -81,6 +82,7 @@ with quiet_neonize_import():
     from neonize.proto.waCompanionReg.WAWebProtobufsCompanionReg_pb2 import DeviceProps
     from neonize.proto.waE2E import WAWebProtobufsE2E_pb2 as E
     from neonize.utils.enum import (
+        BlocklistAction,
         ChatPresence,
         ChatPresenceMedia,
         ClientName,
@@ -96,17 +98,23 @@ ClientFactory = Callable[..., Any]
 Job = Callable[[], Awaitable[None]]
 
 APP_STATE_UNSUPPORTED = (
-    "neonize 0.5.2 cannot write app state (archive, pin, mute, star, labels): "
+    "neonize 0.5.2 cannot write app state (archive, unread, delete, pin and mute chats, "
+    "star, labels, the address book): "
     "its app-state patch path is broken"
 )
+PICTURE_REMOVAL_UNSUPPORTED = (
+    "neonize 0.5.2 cannot remove the profile picture: it hands whatsmeow an empty "
+    "picture where whatsmeow removes only on none"
+)
 OFFLINE_PREFIX = "Could not reach WhatsApp's servers from this machine: "
-# What whatsmeow answers when a contact has no picture or hides it from us
-# (ErrProfilePictureNotSet / ErrProfilePictureUnauthorized, wrapping the IQ error).
+# What whatsmeow answers when something is hidden from us (an IQ "not-authorized").
+HIDDEN_MARKERS = ("not-authorized", "status 401")
+# ... or, for a picture, when there is none (ErrProfilePictureNotSet /
+# ErrProfilePictureUnauthorized, wrapping the IQ error).
 NO_PICTURE_MARKERS = (
+    *HIDDEN_MARKERS,
     "item-not-found",
-    "not-authorized",
     "status 404",
-    "status 401",
     "does not have a profile picture",
     "hidden their profile picture",
 )
@@ -158,6 +166,21 @@ def neonize_error_text(exc: BaseException) -> str:
     arg = exc.args[0] if len(exc.args) == 1 else None
     error = getattr(arg, "Error", None)
     return error if isinstance(error, str) and error else str(exc)
+
+
+def contact_of(chat_id: str, info: Any, blocked: set[str]) -> Contact:
+    """A contact-store entry (neonize ``ContactInfo``) → a :class:`Contact`: a name
+    only when the address book has one, a business when WhatsApp told us its name."""
+    name = info.FullName or info.FirstName
+    return Contact(
+        id=chat_id,
+        lid=chat_id if chat_id.endswith("@lid") else None,
+        name=name or None,
+        push_name=info.PushName or None,
+        is_my_contact=bool(name),
+        is_blocked=chat_id in blocked,
+        is_business=bool(info.BusinessName),
+    )
 
 
 def device_props(config: BackendConfig) -> Any:
@@ -534,6 +557,35 @@ class NeonizeBackend:
         except Exception as exc:
             raise UpstreamError(f"{what} failed: {exc}") from exc
 
+    @staticmethod
+    async def _unless_hidden(what: str, awaitable: Awaitable[Any], markers: Sequence[str]) -> Any:
+        """``awaitable``'s result, or ``None`` when WhatsApp answers that there is nothing
+        to see (an error naming one of ``markers``: none set, or hidden from us)."""
+        try:
+            return await awaitable
+        except Exception as exc:
+            text = neonize_error_text(exc)
+            if any(marker in text.lower() for marker in markers):
+                return None
+            raise UpstreamError(f"{what} failed: {text}") from exc
+
+    async def _picture_url(self, chat_id: str, what: str) -> str | None:
+        picture = await self._unless_hidden(
+            what, self._client.get_profile_picture(pb.chat_id_to_jid(chat_id)), NO_PICTURE_MARKERS
+        )
+        return (str(picture.URL) or None) if picture is not None else None
+
+    async def _user_info(self, chat_id: str, what: str) -> Any | None:
+        """whatsmeow's ``UserInfo`` of one person (About, verified business name)."""
+        found = await self._unless_hidden(
+            what, self._client.get_user_info(pb.chat_id_to_jid(chat_id)), HIDDEN_MARKERS
+        )
+        return found[0].UserInfo if found else None
+
+    async def _blocked(self) -> set[str]:
+        blocklist = await self._upstream("Reading the blocklist", self._client.get_blocklist())
+        return {pb.jid_to_chat_id(jid) for jid in blocklist.JIDs}
+
     def _group_author(self, key: MessageKey, author: str | None) -> str:
         """Who wrote a group member's message: ``author``, else the sender this worker
         saw it from (a chat id or JID text, both fine for ``pb``'s JID helpers)."""
@@ -830,16 +882,93 @@ class NeonizeBackend:
 
     async def chat_picture(self, chat_id: str) -> str | None:
         self._require_me()
-        try:
-            picture = await self._client.get_profile_picture(pb.chat_id_to_jid(chat_id))
-        except Exception as exc:
-            text = neonize_error_text(exc)
-            if any(marker in text.lower() for marker in NO_PICTURE_MARKERS):
-                return None
-            raise UpstreamError(f"Reading the chat picture failed: {text}") from exc
-        return str(picture.URL) or None
+        return await self._picture_url(chat_id, "Reading the chat picture")
 
     async def change_chat(self, chat_id: str, change: ChatChange) -> None:
+        raise NotSupportedError(APP_STATE_UNSUPPORTED)
+
+    # --- profile and contacts ---------------------------------------------------------------
+
+    async def profile(self) -> Profile:
+        me = self._require_me()
+        info = await self._user_info(me.id, "Reading the profile's About")
+        return Profile(
+            id=me.id,
+            name=me.push_name,
+            status=(info.Status if info is not None else "") or None,
+            picture=await self._picture_url(me.id, "Reading the profile picture"),
+        )
+
+    async def set_profile_name(self, name: str) -> None:
+        me = self._require_me()
+        # neonize builds this app-state patch in Go (whatsmeow's BuildSettingPushName),
+        # not through its broken send_app_state.
+        await self._upstream("Changing the profile name", self._client.set_profile_name(name))
+        self._me = dataclasses.replace(me, push_name=name)
+
+    async def set_profile_status(self, status: str) -> None:
+        self._require_me()
+        await self._upstream("Changing the About", self._client.set_status_message(status))
+
+    async def set_profile_picture(self, jpeg: bytes | None) -> None:
+        self._require_me()
+        if jpeg is None:
+            raise NotSupportedError(PICTURE_REMOVAL_UNSUPPORTED)
+        if not jpeg:
+            raise InvalidParamError("The picture is empty")
+        await self._upstream(
+            "Setting the profile picture", self._client.set_profile_photo(bytes(jpeg))
+        )
+
+    async def contacts(self) -> list[Contact]:
+        self._require_me()
+        entries = await self._upstream(
+            "Reading the contacts", self._client.contact.get_all_contacts()
+        )
+        blocked = await self._blocked()
+        return [
+            contact_of(chat_id, entry.Info, blocked)
+            for entry in entries
+            if (chat_id := pb.jid_to_chat_id(entry.JID))
+        ]
+
+    async def contact(self, chat_id: str) -> Contact:
+        self._require_me()
+        info = await self._upstream(
+            "Reading the contact", self._client.contact.get_contact(pb.chat_id_to_jid(chat_id))
+        )
+        contact = contact_of(chat_id, info, await self._blocked())
+        user = await self._user_info(chat_id, "Reading the contact")
+        if user is not None and user.HasField("VerifiedName"):
+            contact = dataclasses.replace(contact, is_business=True)
+        return contact
+
+    async def check_exists(self, phone: str) -> str | None:
+        self._require_me()
+        if not phone.isdigit():
+            raise InvalidParamError("A phone number has only digits", phone=phone)
+        # whatsmeow wants the international format with its "+"
+        found = await self._upstream(
+            "Checking the number", self._client.is_on_whatsapp(f"+{phone}")
+        )
+        return next((pb.jid_to_chat_id(answer.JID) for answer in found if answer.IsIn), None)
+
+    async def about(self, chat_id: str) -> str | None:
+        self._require_me()
+        info = await self._user_info(chat_id, "Reading the About")
+        return (info.Status if info is not None else "") or None
+
+    async def block(self, chat_id: str, block: bool) -> None:
+        self._require_me()
+        action = BlocklistAction.BLOCK if block else BlocklistAction.UNBLOCK
+        await self._upstream(
+            "Blocking the contact" if block else "Unblocking the contact",
+            self._client.update_blocklist(pb.chat_id_to_jid(chat_id), action),
+        )
+
+    async def save_contact(self, chat_id: str, first_name: str, last_name: str) -> None:
+        # The address book is app state; neonize's contact.put_contact_name only writes
+        # the local store, which the phone never sees.
         raise NotSupportedError(APP_STATE_UNSUPPORTED)
 
 

@@ -67,6 +67,16 @@ BACKEND_OPS = frozenset(
         "pin",
         "chat_picture",
         "change_chat",
+        "profile",
+        "set_profile_name",
+        "set_profile_status",
+        "set_profile_picture",
+        "contacts",
+        "contact",
+        "check_exists",
+        "about",
+        "block",
+        "save_contact",
     }
 )
 

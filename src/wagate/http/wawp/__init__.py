@@ -8,9 +8,11 @@ from pydantic import BaseModel
 from wagate.http.wawp import (
     auth,
     chats,
+    contacts,
     lids,
     media,
     presence,
+    profile,
     sandbox,
     send,
     send_kinds,
@@ -34,6 +36,8 @@ def routers(*, sandbox_enabled: bool) -> list[APIRouter]:
         media.router,
         presence.router,
         chats.router,
+        profile.router,
+        contacts.router,
         lids.router,
         webhooks.router,
     ]
