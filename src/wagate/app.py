@@ -33,6 +33,7 @@ from wagate.media.storage import MediaStore
 from wagate.services.chats import ChatService
 from wagate.services.contacts import ContactService
 from wagate.services.container import Services
+from wagate.services.groups import GroupService
 from wagate.services.lids import LidDirectory
 from wagate.services.media import MediaService
 from wagate.services.messaging import MessagingService
@@ -235,6 +236,7 @@ async def _start_services(
         messaging=messaging,
         chats=ChatService(sessions, database.chats, database.messages, messaging, pipeline),
         contacts=ContactService(sessions, database.chats),
+        groups=GroupService(sessions),
         media=media,
         media_store=media_store,
         webhooks=WebhookService(

@@ -233,6 +233,29 @@ async def test_profile_and_contacts_on_whatsmeow(api: Api) -> None:
         assert response.status_code == 422, (route, response.text)
 
 
+async def test_groups_on_whatsmeow(api: Api) -> None:
+    created = await api.new_session()
+    ids = {"access_token": api.tenant, "instance_id": created["instance_id"]}
+    await status_becomes(api, ids, "SCAN_QR_CODE")
+    control(api, ids["instance_id"], op="scan", phone=ME_PHONE)
+    await status_becomes(api, ids, "WORKING")
+
+    known = f"{recorded.GROUP}@g.us"
+    assert [g["id"] for g in await api.ok("GET", "groups", **ids)] == [known]
+    contact = f"{recorded.CONTACT_PHONE}@c.us"
+    group = await api.ok("POST", "groups", name="Orders", participants=[{"id": contact}], **ids)
+    assert group["subject"] == "Orders"
+    assert {p["id"] for p in group["participants"]} == {f"{ME_PHONE}@c.us", contact}
+    gid = group["id"]
+    await api.ok("PUT", f"groups/{gid}/subject", subject="Orders 2", **ids)
+    assert (await api.ok("GET", f"groups/{gid}", **ids))["subject"] == "Orders 2"
+    invite = await api.ok("GET", f"groups/{gid}/invite-code", **ids)
+    assert invite["link"].endswith(invite["code"])
+    assert await api.ok("GET", "groups/count", **ids) == {"count": 2}
+    refused = await api.call("DELETE", f"groups/{gid}/picture", **ids)
+    assert refused.status_code == 422
+
+
 def chat_state(chats: list[dict[str, Any]]) -> tuple[bool, bool]:
     (chat,) = chats
     return chat["archived"], chat["markedUnread"]

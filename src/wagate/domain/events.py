@@ -194,7 +194,8 @@ class GroupParticipantsChanged:
 class GroupUpdated:
     """A group's subject, description or settings changed. ``changes`` holds only what
     changed: ``subject``, ``description``, ``announce``, ``restrict``,
-    ``ephemeralSeconds``, ``inviteLink``, ``deleted``."""
+    ``ephemeralSeconds``, ``inviteLink``, ``picture`` (whether it has one now),
+    ``deleted``."""
 
     group_id: str
     changes: dict[str, Any]

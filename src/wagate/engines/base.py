@@ -16,9 +16,9 @@ from typing import Any, Protocol
 
 from wagate.domain.chats import ChatChange
 from wagate.domain.contacts import Contact, Profile
-from wagate.domain.groups import GroupInfo, GroupSetting, ParticipantAction, ParticipantResult
 from wagate.domain.content import Content, kind_of
 from wagate.domain.events import EngineEvent, PresenceChanged
+from wagate.domain.groups import GroupInfo, GroupSetting, ParticipantAction, ParticipantResult
 from wagate.domain.messages import Message, MessageKey, Presence
 from wagate.errors import NotSupportedError
 

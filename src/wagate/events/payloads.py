@@ -74,14 +74,18 @@ def message(msg: Message, *, media_url: str | None = None) -> dict[str, Any]:
     """
     serialized = msg.key.serialized
     blob = media_of(msg.content)
+    # As WEBJS: a received group message is "from" the group, written by its author.
+    in_group = msg.key.chat_id.endswith("@g.us") and not msg.key.from_me
+    sender = msg.key.chat_id if in_group else msg.sender
     payload = {
         "id": serialized,
         "timestamp": msg.timestamp,
-        "from": msg.sender,
+        "from": sender,
         "fromMe": msg.key.from_me,
         "source": msg.source,
         "to": msg.recipient,
         "participant": msg.participant,
+        "author": msg.participant if in_group else None,
         "body": msg.body,
         "hasMedia": blob is not None,
         "media": (
@@ -108,7 +112,8 @@ def message(msg: Message, *, media_url: str | None = None) -> dict[str, Any]:
             "body": msg.body,
             "type": "revoked" if msg.revoked else kind_of(msg.content),
             "t": msg.timestamp,
-            "from": msg.sender,
+            "from": sender,
+            "author": msg.participant if in_group else None,
             "to": msg.recipient,
             "ack": int(msg.ack),
             "notifyName": msg.push_name,

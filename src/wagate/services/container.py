@@ -9,6 +9,7 @@ from wagate.events.hub import EventHub
 from wagate.media.storage import MediaStore
 from wagate.services.chats import ChatService
 from wagate.services.contacts import ContactService
+from wagate.services.groups import GroupService
 from wagate.services.lids import LidDirectory
 from wagate.services.media import MediaService
 from wagate.services.messaging import MessagingService
@@ -28,6 +29,7 @@ class Services:
     messaging: MessagingService
     chats: ChatService
     contacts: ContactService
+    groups: GroupService
     media: MediaService
     media_store: MediaStore
     webhooks: WebhookService

@@ -18,6 +18,10 @@ blocklist live with its other per-phone records. While an account blocks another
 the blocked one sends it is dropped (WhatsApp shows it as sent, never delivered). Like
 chats, all of it lasts as long as the network (the server process); only the push name
 is also kept with each linked device.
+
+Groups (members, roles, settings, invite codes) live in the network's :attr:`groups`
+registry (:mod:`wagate.engines.sandbox.groups`); what is said in a group reaches its
+members even from someone they block, as on WhatsApp.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from wagate.domain.contacts import Contact
 from wagate.domain.content import EventInvite, Poll
 from wagate.domain.events import AckChanged, EngineEvent, LidsLearned, PresenceChanged
 from wagate.domain.messages import Ack, MessageKey, Presence
+from wagate.engines.sandbox.groups import Groups
 from wagate.errors import InvalidParamError
 
 _LID_DIGITS = 15
@@ -41,6 +46,7 @@ LEDGER_SIZE = 10_000  # messages remembered for acks and reads
 KEPT_SIZE = 10_000  # polls and event invitations remembered for votes and answers
 STATUS_CHAT = "status@broadcast"
 DEFAULT_ABOUT = "Hey there! I am using WhatsApp."
+MISSING_SUFFIX = "0000"  # numbers ending so have no WhatsApp account (see has_whatsapp)
 
 
 def lid_for_phone(phone: str) -> str:
@@ -191,6 +197,7 @@ class SandboxNetwork:
         self._accounts: dict[str, _Account] = {}
         self._ledger: OrderedDict[str, SentMessage] = OrderedDict()
         self._kept: OrderedDict[str, KeptMessage] = OrderedDict()
+        self.groups = Groups()
 
     # --- phones -----------------------------------------------------------------------
 
@@ -240,6 +247,11 @@ class SandboxNetwork:
 
     def __len__(self) -> int:
         return len(self._phones)
+
+    def has_whatsapp(self, number: str) -> bool:
+        """Every number is a virtual phone, except (to test the negative) those ending in
+        ``0000`` that no sandbox session is linked to."""
+        return not number.endswith(MISSING_SUFFIX) or self.is_linked(number)
 
     def resolve(self, chat_id: str) -> str | None:
         """The phone number a direct chat id names, or ``None``.
@@ -313,16 +325,17 @@ class SandboxNetwork:
         on_delivered: Callable[[], None] | None = None,
         exclude: str | None = None,
         sender: VirtualPhone | None = None,
+        in_group: bool = False,
     ) -> list[asyncio.Future[None]]:
         """Send ``event`` to every session linked to ``phone`` (but ``exclude``).
 
         From another account (``sender``), the event comes after who is behind the
         sender's lid, as WhatsApp's ``SenderAlt`` tells it; nothing comes while ``phone``
-        blocks the sender. Returns the futures of the deliveries under way to online
-        sessions.
+        blocks the sender, unless it happens ``in_group``. Returns the futures of the
+        deliveries under way to online sessions.
         """
         futures: list[asyncio.Future[None]] = []
-        if sender is not None and self.blocks(phone, sender.phone):
+        if sender is not None and not in_group and self.blocks(phone, sender.phone):
             return futures  # dropped for good, as WhatsApp does
         for instance_id in self.instances_of(phone):
             if instance_id == exclude:

@@ -12,8 +12,10 @@ Messaging calls (``send_text``, ``send_message``, ``vote_poll``, ``post_status``
 and queue their effect on the network (delivery to the partner, acks) on the same task,
 after what was queued before; see :mod:`wagate.engines.sandbox.network`.
 
-Profile and contact calls act on the account's records on the network at once: every
-session of the account and every other account sees the change from then on.
+Profile and contact calls (:mod:`~wagate.engines.sandbox.session_profile`) act on the
+account's records on the network at once; group calls
+(:mod:`~wagate.engines.sandbox.session_groups`) change the group at once and tell its
+members on the same task.
 """
 
 from __future__ import annotations
@@ -28,7 +30,6 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from wagate.domain.chats import ChatChange
-from wagate.domain.contacts import Contact, Profile
 from wagate.domain.content import (
     Audio,
     Content,
@@ -55,8 +56,10 @@ from wagate.domain.events import (
 )
 from wagate.domain.messages import Ack, Message, MessageKey, Presence
 from wagate.domain.models import Me
-from wagate.engines.base import DeviceStore, EngineSession, EventSink
+from wagate.engines.base import DeviceStore, EventSink
 from wagate.engines.sandbox.network import STATUS_CHAT, Delivery, SandboxNetwork, VirtualPhone
+from wagate.engines.sandbox.session_groups import SandboxGroupOperations
+from wagate.engines.sandbox.session_profile import SandboxProfileOperations
 from wagate.engines.sandbox.util import (
     ENGINE_NAME,
     NO_PENDING_CODE,
@@ -87,15 +90,6 @@ NOT_OWN_REVOKE = "Only your own messages can be deleted for everyone in a direct
 NOT_OWN_EDIT = "Only your own messages can be edited"
 EMPTY_EDIT = "An edited message needs a text"
 NEGATIVE_PIN = "A pin lasts 0 seconds (unpin) or more"
-MAX_ABOUT = 139  # WhatsApp's limit for the "About" text
-BLANK_NAME = "A profile name needs a text"
-LONG_ABOUT = f"An About text has at most {MAX_ABOUT} characters"
-NOT_A_JPEG = "A profile picture is a JPEG"
-JPEG_MAGIC = b"\xff\xd8\xff"
-NOT_A_PERSON = "A contact is a person: <phone>@c.us or a known <lid>@lid"
-SELF_BLOCK = "You cannot block yourself"
-BLANK_FIRST_NAME = "A contact needs a first name"
-MISSING_SUFFIX = "0000"  # numbers ending so have no WhatsApp account (see check_exists)
 
 
 def _seen_from_partner(key: MessageKey, partner_chat_id: str) -> MessageKey:
@@ -155,7 +149,7 @@ def _resolve(done: asyncio.Future[None] | None) -> None:
         done.set_result(None)
 
 
-class SandboxSession(EngineSession):
+class SandboxSession(SandboxGroupOperations, SandboxProfileOperations):
     """A session on the simulated network."""
 
     def __init__(
@@ -302,8 +296,9 @@ class SandboxSession(EngineSession):
 
         Direct chats (``@c.us``, a known ``@lid``) get it: a linked session as a
         ``MessageSeen`` (when it is offline, on its return), a virtual contact at once;
-        we then see ``AckChanged`` DEVICE. Groups, newsletters, unknown lids and our own
-        chat keep it at SERVER.
+        we then see ``AckChanged`` DEVICE. A group we are in gets it like that from us
+        (see :meth:`_post_to_group`; refused if we are not in it); groups the network
+        does not know, newsletters, unknown lids and our own chat keep it at SERVER.
         """
         return self._send(chat_id, text, None, reply_to, mentions)
 
@@ -333,6 +328,7 @@ class SandboxSession(EngineSession):
         mentions: Sequence[str],
     ) -> Message:
         own = self._own_phone()
+        group = self._group_to_send(own, chat_id)
         target = self._network.resolve(chat_id)
         message = Message(
             key=MessageKey(chat_id=chat_id, id=new_message_id(), from_me=True),
@@ -341,6 +337,7 @@ class SandboxSession(EngineSession):
             recipient=chat_id,
             body=body,
             ack=Ack.SERVER,
+            participant=own.chat_id if group is not None else None,
             reply_to=reply_to.serialized if reply_to is not None else None,
             mentions=tuple(mentions),
             push_name=own.push_name,
@@ -349,7 +346,9 @@ class SandboxSession(EngineSession):
         )
         if isinstance(content, Poll | EventInvite):
             self._network.keep(own.phone, target, message.key, content)
-        if target is not None and target != own.phone:
+        if group is not None:
+            self._post_to_group(own, group, message, reply_to)
+        elif target is not None and target != own.phone:
             self._schedule(lambda: self._route(own, target, message, reply_to))
         return message
 
@@ -518,18 +517,22 @@ class SandboxSession(EngineSession):
         return [self._network.presence_of(target)]
 
     async def react(self, key: MessageKey, reaction: str) -> str:
-        """React to a message of a direct chat; a linked partner gets ``ReactionReceived``."""
+        """React to a message: a linked partner, or the other members of a group we are
+        in, get ``ReactionReceived`` (the message as they name it)."""
         own = self._own_phone()
         reaction_id = new_message_id()
+        now = _now()
+
+        def reacted(k: MessageKey) -> EngineEvent:
+            return ReactionReceived(
+                key=k, reaction_id=reaction_id, sender=own.chat_id, reaction=reaction, timestamp=now
+            )
+
+        if self._tell_group(own, key, reacted, ours_too=False):
+            return reaction_id
         partner = self._network.resolve(key.chat_id)
         if partner is not None and partner != own.phone:
-            event = ReactionReceived(
-                key=_seen_from_partner(key, own.chat_id),
-                reaction_id=reaction_id,
-                sender=own.chat_id,
-                reaction=reaction,
-                timestamp=_now(),
-            )
+            event = reacted(_seen_from_partner(key, own.chat_id))
             network = self._network
             self._schedule(lambda: network.deliver(partner, event, sender=own))
         return reaction_id
@@ -547,43 +550,49 @@ class SandboxSession(EngineSession):
         In a direct chat only our own messages can be deleted (``InvalidParamError``
         otherwise): our other sessions get ``MessageRevoked`` with ``key``, a linked
         partner's sessions with the message as they name it (queued while offline);
-        ``by`` is us. With a virtual contact only our other sessions are told; groups,
-        newsletters, unknown lids and our own chat accept it with nobody to tell
-        (``author`` is not needed then).
+        ``by`` is us. With a virtual contact only our other sessions are told. In a group
+        we are in, admins may delete anyone's message (``author`` wrote it), and every
+        member is told; groups the network does not know, newsletters, unknown lids and
+        our own chat accept it with nobody to tell.
         """
         own = self._own_phone()
+        now = _now()
+
+        def revoked(k: MessageKey) -> EngineEvent:
+            return MessageRevoked(key=k, by=own.chat_id, timestamp=now)
+
+        if self._tell_group(own, key, revoked, author=author, admins_for_others=True):
+            return
         partner = self._network.resolve(key.chat_id)
         if partner is None or partner == own.phone:
             return
         if not key.from_me:
             raise InvalidParamError(NOT_OWN_REVOKE, id=key.serialized)
-        now = _now()
-        self._tell_chat(
-            own, partner, key, lambda k: MessageRevoked(key=k, by=own.chat_id, timestamp=now)
-        )
+        self._tell_chat(own, partner, key, revoked)
 
     async def edit(self, key: MessageKey, text: str) -> None:
         """Replace the text of one of our messages (``InvalidParamError`` for another's
         or a blank text).
 
         Told like :meth:`revoke`: ``MessageEdited`` with ``new_body`` = ``text`` and
-        ``sender`` = us, to our other sessions and a linked partner's.
+        ``sender`` = us, to our other sessions and a linked partner's (or a group's members).
         """
         own = self._own_phone()
         if not text.strip():
             raise InvalidParamError(EMPTY_EDIT, id=key.serialized)
         if not key.from_me:
             raise InvalidParamError(NOT_OWN_EDIT, id=key.serialized)
+        now = _now()
+
+        def edited(k: MessageKey) -> EngineEvent:
+            return MessageEdited(key=k, new_body=text, sender=own.chat_id, timestamp=now)
+
+        if self._tell_group(own, key, edited):
+            return
         partner = self._network.resolve(key.chat_id)
         if partner is None or partner == own.phone:
             return
-        now = _now()
-        self._tell_chat(
-            own,
-            partner,
-            key,
-            lambda k: MessageEdited(key=k, new_body=text, sender=own.chat_id, timestamp=now),
-        )
+        self._tell_chat(own, partner, key, edited)
 
     async def pin(self, key: MessageKey, seconds: int, *, author: str | None = None) -> None:
         """Check the duration (``0`` unpins, negative is refused), then accept: the
@@ -593,8 +602,11 @@ class SandboxSession(EngineSession):
             raise InvalidParamError(NEGATIVE_PIN, seconds=seconds)
 
     async def chat_picture(self, chat_id: str) -> str | None:
-        """A person's picture as a ``data:`` URI (see :meth:`profile`); ``None`` when they
-        have none or block us, and for groups, newsletters and unknown lids."""
+        """A person's or (for its members) a group's picture as a ``data:`` URI (see
+        :meth:`profile`); ``None`` when there is none, a person blocks us, and for other
+        groups, newsletters and unknown lids."""
+        if chat_id.endswith("@g.us"):
+            return self._group_picture(chat_id)
         target = self._visible(chat_id)
         return target.picture_url if target is not None else None
 
@@ -622,105 +634,6 @@ class SandboxSession(EngineSession):
             network.deliver(partner, event_for(theirs), sender=own)
 
         self._schedule(job)
-
-    # --- profile and contacts ---------------------------------------------------------
-
-    async def profile(self) -> Profile:
-        """Our push name, About (``None`` once cleared) and picture: the sandbox has no
-        web host, so its URL is a ``data:image/jpeg;base64,...`` URI of the JPEG."""
-        own = self._own_phone()
-        return Profile(
-            id=own.chat_id, name=own.push_name, status=own.about or None, picture=own.picture_url
-        )
-
-    async def set_profile_name(self, name: str) -> None:
-        """Change our push name: our sessions and our partners (with our next messages)
-        see it; each linked device of the account keeps it for a restart."""
-        own = self._own_phone()
-        if not name.strip():
-            raise InvalidParamError(BLANK_NAME)
-        renamed = self._network.phone(own.phone, name.strip())
-        for instance_id in self._network.instances_of(own.phone):
-            data = await self._store.load(instance_id)
-            if data is not None and data.get("phone") == own.phone:
-                data["push_name"] = renamed.push_name
-                await self._store.save(instance_id, ENGINE_NAME, data)
-
-    async def set_profile_status(self, status: str) -> None:
-        """Change our About (``""`` clears it); longer than WhatsApp's 139 characters is
-        refused."""
-        own = self._own_phone()
-        if len(status) > MAX_ABOUT:
-            raise InvalidParamError(LONG_ABOUT, length=len(status))
-        self._network.set_about(own.phone, status)
-
-    async def set_profile_picture(self, jpeg: bytes | None) -> None:
-        """Set our picture (JPEG bytes, anything else is refused) or remove it (``None``)."""
-        own = self._own_phone()
-        if jpeg is not None and not jpeg.startswith(JPEG_MAGIC):
-            raise InvalidParamError(NOT_A_JPEG)
-        self._network.set_picture(own.phone, jpeg)
-
-    async def contacts(self) -> list[Contact]:
-        """The people we have a chat with on the network or saved, by phone number."""
-        own = self._own_phone()
-        return self._network.contacts(own.phone)
-
-    async def contact(self, chat_id: str) -> Contact:
-        """One person: any number is a virtual phone (its push name at least), an unknown
-        lid gives a bare contact; groups and newsletters are refused."""
-        own = self._own_phone()
-        if chat_id.endswith("@lid") and self._network.resolve(chat_id) is None:
-            return Contact(id=chat_id, lid=chat_id)
-        return self._network.contact(own.phone, self._person(chat_id))
-
-    async def check_exists(self, phone: str) -> str | None:
-        """``<phone>@c.us``: every number is a virtual phone, except (to test the
-        negative) those ending in ``0000`` that no sandbox session is linked to."""
-        self._own_phone()
-        if not phone.isdigit():
-            raise InvalidParamError("A phone number has only digits", phone=phone)
-        if phone.endswith(MISSING_SUFFIX) and not self._network.is_linked(phone):
-            return None
-        return f"{phone}@c.us"
-
-    async def about(self, chat_id: str) -> str | None:
-        """A person's About; ``None`` when cleared or when they block us, and for groups,
-        newsletters and unknown lids."""
-        target = self._visible(chat_id)
-        return (target.about or None) if target is not None else None
-
-    async def block(self, chat_id: str, block: bool) -> None:
-        """Block or unblock a person (not ourselves). While blocked, nothing they send
-        reaches us (they see it as sent only) and our About and picture are hidden."""
-        own = self._own_phone()
-        person = self._person(chat_id)
-        if person == own.phone:
-            raise InvalidParamError(SELF_BLOCK, chat_id=chat_id)
-        self._network.block(own.phone, person, block)
-
-    async def save_contact(self, chat_id: str, first_name: str, last_name: str) -> None:
-        """Save a person in our address book as "first last" (or rename them there)."""
-        own = self._own_phone()
-        if not first_name.strip():
-            raise InvalidParamError(BLANK_FIRST_NAME, chat_id=chat_id)
-        name = f"{first_name.strip()} {last_name.strip()}".rstrip()
-        self._network.save_contact(own.phone, self._person(chat_id), name)
-
-    def _person(self, chat_id: str) -> str:
-        """The phone a person's chat id names; ``InvalidParamError`` for anything else."""
-        phone = self._network.resolve(chat_id)
-        if phone is None:
-            raise InvalidParamError(NOT_A_PERSON, chat_id=chat_id)
-        return phone
-
-    def _visible(self, chat_id: str) -> VirtualPhone | None:
-        """The person's phone, if ``chat_id`` names one that does not hide from us."""
-        own = self._own_phone()
-        target = self._network.resolve(chat_id)
-        if target is None or self._network.blocks(target, own.phone):
-            return None
-        return self._network.phone(target)
 
     def _own_phone(self) -> VirtualPhone:
         """Our account; ``SessionNotReadyError`` unless linked and connected."""

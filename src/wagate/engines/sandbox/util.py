@@ -21,6 +21,7 @@ ENGINE_NAME = "sandbox"
 PAIRING_CODE_ALPHABET = "123456789ABCDEFGHJKLMNPQRSTVWXYZ"
 PAIRING_CODE_LENGTH = 8
 AUTOLINK_PREFIX = "15550"
+JPEG_MAGIC = b"\xff\xd8\xff"  # how every JPEG starts (profile and group pictures)
 
 NOT_WAITING_FOR_SCAN = "The session is not waiting for a QR code scan"
 NO_PENDING_CODE = "No pairing code is waiting for confirmation"

@@ -19,6 +19,7 @@ from wagate.domain.chats import ChatChange
 from wagate.domain.contacts import Contact, Profile
 from wagate.domain.content import Content
 from wagate.domain.events import EngineEvent, PresenceChanged
+from wagate.domain.groups import GroupInfo, GroupSetting, ParticipantAction, ParticipantResult
 from wagate.domain.messages import Message, MessageKey, Presence
 
 Emit = Callable[[EngineEvent], None]
@@ -126,6 +127,36 @@ class ClientBackend(Protocol):
     async def block(self, chat_id: str, block: bool) -> None: ...
 
     async def save_contact(self, chat_id: str, first_name: str, last_name: str) -> None: ...
+
+    async def groups(self) -> list[GroupInfo]: ...
+
+    async def group(self, group_id: str) -> GroupInfo:
+        """``NotFoundError`` when the account is not in the group."""
+
+    async def create_group(self, subject: str, participants: Sequence[str]) -> GroupInfo: ...
+
+    async def group_invite_info(self, code: str) -> GroupInfo:
+        """The group of an invite code or ``https://chat.whatsapp.com/<code>`` link."""
+
+    async def join_group(self, code: str) -> str: ...
+
+    async def leave_group(self, group_id: str) -> None: ...
+
+    async def set_group_subject(self, group_id: str, subject: str) -> None: ...
+
+    async def set_group_description(self, group_id: str, description: str) -> None: ...
+
+    async def set_group_picture(self, group_id: str, jpeg: bytes | None) -> None: ...
+
+    async def set_group_setting(self, group_id: str, setting: GroupSetting, on: bool) -> None: ...
+
+    async def group_invite_code(self, group_id: str, *, revoke: bool = False) -> str:
+        """The bare code (no link prefix); ``revoke`` makes a new one."""
+
+    async def change_participants(
+        self, group_id: str, action: ParticipantAction, participants: Sequence[str]
+    ) -> list[ParticipantResult]:
+        """One result per person asked."""
 
 
 BackendFactory = Callable[[BackendConfig, Emit], ClientBackend]

@@ -31,6 +31,7 @@ from wagate.domain.chats import ChatChange
 from wagate.domain.contacts import Contact, Profile
 from wagate.domain.content import Content
 from wagate.domain.events import LoggedIn, PresenceChanged, QrCodeChanged
+from wagate.domain.groups import GroupInfo, GroupSetting, ParticipantAction, ParticipantResult
 from wagate.domain.messages import Ack, Message, MessageKey, Presence
 from wagate.domain.models import Me
 from wagate.engines.whatsmeow.backend import BackendConfig, ClientBackend, Emit
@@ -197,6 +198,44 @@ class EchoBackend:
 
     async def save_contact(self, chat_id: str, first_name: str, last_name: str) -> None:
         raise NotSupportedError("The echo backend cannot change the address book")
+
+    async def groups(self) -> list[GroupInfo]:
+        raise NotSupportedError("The echo backend has no groups")
+
+    async def group(self, group_id: str) -> GroupInfo:
+        raise NotSupportedError("The echo backend has no groups")
+
+    async def create_group(self, subject: str, participants: Sequence[str]) -> GroupInfo:
+        raise NotSupportedError("The echo backend cannot create groups")
+
+    async def group_invite_info(self, code: str) -> GroupInfo:
+        raise NotSupportedError("The echo backend cannot read group invites")
+
+    async def join_group(self, code: str) -> str:
+        raise NotSupportedError("The echo backend cannot join groups")
+
+    async def leave_group(self, group_id: str) -> None:
+        raise NotSupportedError("The echo backend cannot leave groups")
+
+    async def set_group_subject(self, group_id: str, subject: str) -> None:
+        raise NotSupportedError("The echo backend cannot rename groups")
+
+    async def set_group_description(self, group_id: str, description: str) -> None:
+        raise NotSupportedError("The echo backend cannot change group descriptions")
+
+    async def set_group_picture(self, group_id: str, jpeg: bytes | None) -> None:
+        raise NotSupportedError("The echo backend cannot change group pictures")
+
+    async def set_group_setting(self, group_id: str, setting: GroupSetting, on: bool) -> None:
+        raise NotSupportedError("The echo backend cannot change group settings")
+
+    async def group_invite_code(self, group_id: str, *, revoke: bool = False) -> str:
+        raise NotSupportedError("The echo backend cannot read group invite codes")
+
+    async def change_participants(
+        self, group_id: str, action: ParticipantAction, participants: Sequence[str]
+    ) -> list[ParticipantResult]:
+        raise NotSupportedError("The echo backend cannot change group participants")
 
 
 def create(config: BackendConfig, emit: Emit) -> ClientBackend:

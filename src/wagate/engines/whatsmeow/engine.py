@@ -21,6 +21,7 @@ from wagate.domain.chats import ChatChange
 from wagate.domain.contacts import Contact, Profile
 from wagate.domain.content import Content
 from wagate.domain.events import EngineEvent, LoggedIn, LoggedOut, PresenceChanged
+from wagate.domain.groups import GroupInfo, GroupSetting, ParticipantAction, ParticipantResult
 from wagate.domain.messages import Message, MessageKey, Presence
 from wagate.engines.base import DeviceStore, Engine, EngineSession, EventSink
 from wagate.engines.whatsmeow import pgstore
@@ -206,6 +207,47 @@ class WhatsmeowSession(EngineSession):
 
     async def save_contact(self, chat_id: str, first_name: str, last_name: str) -> None:
         await self._call("save_contact", chat_id, first_name, last_name)
+
+    async def groups(self) -> list[GroupInfo]:
+        return cast(list[GroupInfo], await self._call("groups"))
+
+    async def group(self, group_id: str) -> GroupInfo:
+        return cast(GroupInfo, await self._call("group", group_id))
+
+    async def create_group(self, subject: str, participants: Sequence[str]) -> GroupInfo:
+        return cast(GroupInfo, await self._call("create_group", subject, list(participants)))
+
+    async def group_invite_info(self, code: str) -> GroupInfo:
+        return cast(GroupInfo, await self._call("group_invite_info", code))
+
+    async def join_group(self, code: str) -> str:
+        return cast(str, await self._call("join_group", code))
+
+    async def leave_group(self, group_id: str) -> None:
+        await self._call("leave_group", group_id)
+
+    async def set_group_subject(self, group_id: str, subject: str) -> None:
+        await self._call("set_group_subject", group_id, subject)
+
+    async def set_group_description(self, group_id: str, description: str) -> None:
+        await self._call("set_group_description", group_id, description)
+
+    async def set_group_picture(self, group_id: str, jpeg: bytes | None) -> None:
+        await self._call("set_group_picture", group_id, jpeg)
+
+    async def set_group_setting(self, group_id: str, setting: GroupSetting, on: bool) -> None:
+        await self._call("set_group_setting", group_id, setting, on)
+
+    async def group_invite_code(self, group_id: str, *, revoke: bool = False) -> str:
+        return cast(str, await self._call("group_invite_code", group_id, revoke=revoke))
+
+    async def change_participants(
+        self, group_id: str, action: ParticipantAction, participants: Sequence[str]
+    ) -> list[ParticipantResult]:
+        return cast(
+            list[ParticipantResult],
+            await self._call("change_participants", group_id, action, list(participants)),
+        )
 
     async def _call(self, op: str, *args: Any, **kwargs: Any) -> Any:
         return await self._engine.supervisor.call(self.instance_id, op, *args, **kwargs)

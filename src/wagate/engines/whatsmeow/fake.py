@@ -23,6 +23,8 @@ Script:
   (``contact.entries``: the contact at ``recorded.CONTACT_PHONE``, saved as "Alice Smith",
   and the same person by ``recorded.CONTACT_LID``, known by push name only). Numbers
   ending in ``0000`` are not on WhatsApp and have no picture.
+* groups live in memory too (:mod:`~wagate.engines.whatsmeow.fake_groups`): the account
+  is in ``recorded.GROUP`` once linked, and can create, rename, join by link, leave…
 * "a contact sends a message": ``client.incoming(kind, **kw)`` (backend op
   ``fake_incoming(kind, **kw)``), ``kind`` naming a builder of
   :mod:`~wagate.engines.whatsmeow.recorded` (``text``, ``image``, ``receipt``, …); media
@@ -56,6 +58,7 @@ from wagate.engines.whatsmeow import pgstore, recorded
 from wagate.engines.whatsmeow import protos as pb
 from wagate.engines.whatsmeow.backend import BackendConfig, ClientBackend, Emit
 from wagate.engines.whatsmeow.convert import MEDIA_FIELDS
+from wagate.engines.whatsmeow.fake_groups import FakeGroups
 from wagate.engines.whatsmeow.neonize_backend import NeonizeBackend
 from wagate.engines.whatsmeow.protos import quiet_neonize_import
 
@@ -215,7 +218,7 @@ class FakeContactStore:
         return found if found is not None else contact_info(found=False)
 
 
-class FakeNeonizeClient:
+class FakeNeonizeClient(FakeGroups):
     qr_interval = 20.0
     pair_delay = 0.2
     control_poll = 0.2
@@ -254,6 +257,7 @@ class FakeNeonizeClient:
         self.businesses: dict[str, str] = {}  # phone → verified business name
         self.blocked: list[Any] = []  # JIDs
         self.photo: bytes | None = None
+        self._init_groups()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._stop: asyncio.Event | None = None
         self._counter = 0
@@ -345,6 +349,7 @@ class FakeNeonizeClient:
                 device=device,
             )
         )
+        self._seed_groups(phone, str(data.get("lid") or recorded.ME_LID))
         self.connected = True
         self.deliver(recorded.connected())
 

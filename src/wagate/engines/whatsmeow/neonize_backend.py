@@ -68,6 +68,7 @@ from wagate.engines.whatsmeow import outgoing as og
 from wagate.engines.whatsmeow import pgstore
 from wagate.engines.whatsmeow import protos as pb
 from wagate.engines.whatsmeow.backend import BackendConfig, ClientBackend, Emit
+from wagate.engines.whatsmeow.neonize_groups import GroupOps
 from wagate.engines.whatsmeow.protos import quiet_neonize_import
 from wagate.errors import (
     InvalidParamError,
@@ -188,7 +189,10 @@ def device_props(config: BackendConfig) -> Any:
     return DeviceProps(os=config.device_name, platformType=DeviceProps.CHROME)
 
 
-class NeonizeBackend:
+class NeonizeBackend(GroupOps):
+    """One account on neonize's async client; the group operations are in
+    :class:`~wagate.engines.whatsmeow.neonize_groups.GroupOps`."""
+
     def __init__(
         self,
         config: BackendConfig,

@@ -463,6 +463,28 @@ def joined_group(subject: str = "Shop team", *, me: str = ME_PHONE) -> Any:
     )
 
 
+def group(subject: str = "Shop team", *, me: str = ME_PHONE, me_lid: str = ME_LID) -> Any:
+    """The group as ``GetGroupInfo`` answers: the contact (its admin) and us (``me``)."""
+    return _group_info(subject, ((CONTACT_PHONE, CONTACT_LID, True), (me, me_lid, False)))
+
+
+def group_participant(
+    member: Any, *, admin: bool = False, superadmin: bool = False, error: int = 0
+) -> Any:
+    """A group member as whatsmeow parses one (``member`` a phone or ``lid`` JID), with
+    the other id empty, as in an answer that names one only."""
+    lid = member.Server == "lid"
+    return N.GroupParticipant(
+        JID=member,
+        LID=member if lid else empty_jid(),
+        PhoneNumber=empty_jid() if lid else member,
+        IsAdmin=admin or superadmin,
+        IsSuperAdmin=superadmin,
+        DisplayName="",
+        Error=error,
+    )
+
+
 def group_info(**kw: Any) -> Any:
     """A change in the group: ``join``/``leave``/``promote``/``demote`` lists of phones,
     ``subject``, ``description``, ``announce``; made by the contact."""

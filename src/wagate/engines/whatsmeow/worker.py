@@ -77,6 +77,18 @@ BACKEND_OPS = frozenset(
         "about",
         "block",
         "save_contact",
+        "groups",
+        "group",
+        "create_group",
+        "group_invite_info",
+        "join_group",
+        "leave_group",
+        "set_group_subject",
+        "set_group_description",
+        "set_group_picture",
+        "set_group_setting",
+        "group_invite_code",
+        "change_participants",
     }
 )
 

@@ -9,6 +9,7 @@ from wagate.http.wawp import (
     auth,
     chats,
     contacts,
+    groups,
     lids,
     media,
     presence,
@@ -38,6 +39,7 @@ def routers(*, sandbox_enabled: bool) -> list[APIRouter]:
         chats.router,
         profile.router,
         contacts.router,
+        groups.router,
         lids.router,
         webhooks.router,
     ]
