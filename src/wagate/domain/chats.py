@@ -32,3 +32,27 @@ class Chat:
     @property
     def is_group(self) -> bool:
         return self.id.endswith("@g.us")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Channel:
+    """A WhatsApp channel (newsletter) as the account sees it."""
+
+    id: str  # "<digits>@newsletter"
+    name: str
+    description: str = ""
+    invite: str | None = None  # the code of https://whatsapp.com/channel/<code>
+    picture: str | None = None  # a URL of its picture
+    verified: bool = False
+    role: str = "GUEST"  # the account's: OWNER, ADMIN, SUBSCRIBER or GUEST
+    subscribers: int = 0
+    muted: bool = False
+    created: int = 0  # seconds
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ChannelSearch:
+    """One page of a channel directory search; ``next_cursor`` fetches the next."""
+
+    channels: tuple[Channel, ...]
+    next_cursor: str | None = None

@@ -14,7 +14,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from wagate.domain.chats import ChatChange
+from wagate.domain.chats import Channel, ChannelSearch, ChatChange
 from wagate.domain.contacts import Contact, Profile
 from wagate.domain.content import Content, kind_of
 from wagate.domain.events import EngineEvent, PresenceChanged
@@ -248,6 +248,49 @@ class EngineSession(ABC):
     ) -> list[ParticipantResult]:
         """Add, remove, promote or demote people (chat ids); one result per person."""
         raise NotSupportedError("This engine cannot change group participants")
+
+    # --- channels (newsletters; a WORKING session) ------------------------------------------
+
+    async def channels(self) -> list[Channel]:
+        """The channels the account follows, owns or administers."""
+        raise NotSupportedError("This engine has no channels")
+
+    async def channel(self, channel: str) -> Channel:
+        """A channel by its id (``…@newsletter``) or invite code (``NotFoundError`` when
+        there is none)."""
+        raise NotSupportedError("This engine has no channels")
+
+    async def create_channel(self, name: str, description: str, jpeg: bytes | None) -> Channel:
+        """Create a channel the account owns."""
+        raise NotSupportedError("This engine cannot create channels")
+
+    async def delete_channel(self, channel_id: str) -> None:
+        """Delete a channel the account owns."""
+        raise NotSupportedError("This engine cannot delete channels")
+
+    async def channel_messages(self, channel_id: str, limit: int) -> list[Message]:
+        """The channel's newest posts (newest first), without following it."""
+        raise NotSupportedError("This engine cannot read channel posts")
+
+    async def follow_channel(self, channel_id: str, follow: bool) -> None:
+        raise NotSupportedError("This engine cannot follow channels")
+
+    async def mute_channel(self, channel_id: str, mute: bool) -> None:
+        raise NotSupportedError("This engine cannot mute channels")
+
+    async def search_channels(
+        self,
+        *,
+        view: str | None,
+        text: str | None,
+        countries: Sequence[str],
+        categories: Sequence[str],
+        limit: int,
+        cursor: str | None,
+    ) -> ChannelSearch:
+        """Search WhatsApp's channel directory by a view (RECOMMENDED, TRENDING, POPULAR,
+        NEW) or by text, within countries (ISO codes) and categories."""
+        raise NotSupportedError("This engine cannot search channels")
 
 
 class Engine(ABC):
