@@ -8,6 +8,9 @@ from typing import Any
 
 import pytest
 
+from wagate.domain.events import EngineEvent, LidsLearned
+from wagate.engines.sandbox import SandboxEngine, SandboxSession
+
 
 class MemoryDeviceStore:
     """An in-memory DeviceStore; logs its writes into ``journal`` when given one."""
@@ -43,3 +46,36 @@ async def wait_for(predicate: Callable[[], bool]) -> None:
 async def settle() -> None:
     """Let every session's delivery run (to check that nothing more comes)."""
     await asyncio.sleep(0.05)
+
+
+class Recorder:
+    """An EventSink that records events (what it learns of lids apart, in ``lids``)."""
+
+    def __init__(self) -> None:
+        self.events: list[EngineEvent] = []
+        self.lids: list[tuple[str, str]] = []
+
+    async def __call__(self, event: EngineEvent, /) -> None:
+        if isinstance(event, LidsLearned):
+            self.lids.extend(event.pairs)
+            return
+        self.events.append(event)
+
+    def of(self, kind: type[Any]) -> list[Any]:
+        return [e for e in self.events if isinstance(e, kind)]
+
+
+Linked = tuple[SandboxSession, Recorder]
+
+
+async def link(
+    engine: SandboxEngine, instance_id: str, phone: str, push_name: str | None = None
+) -> Linked:
+    """A session of ``engine`` linked to ``phone`` and connected, its sink emptied."""
+    sink = Recorder()
+    session = await engine.open_session(instance_id, sink)
+    await session.connect()
+    await wait_for(lambda: session.waiting_for_link)
+    await engine.scan(instance_id, phone, push_name)
+    sink.events.clear()
+    return session, sink

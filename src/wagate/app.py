@@ -30,10 +30,12 @@ from wagate.http import errors, health, openapi, wawp, websocket
 from wagate.media.fetch import MediaFetcher
 from wagate.media.ffmpeg import Ffmpeg
 from wagate.media.storage import MediaStore
+from wagate.services.channels import ChannelService
 from wagate.services.chats import ChatService
 from wagate.services.contacts import ContactService
 from wagate.services.container import Services
 from wagate.services.groups import GroupService
+from wagate.services.labels import LabelService
 from wagate.services.lids import LidDirectory
 from wagate.services.media import MediaService
 from wagate.services.messaging import MessagingService
@@ -237,6 +239,8 @@ async def _start_services(
         chats=ChatService(sessions, database.chats, database.messages, messaging, pipeline),
         contacts=ContactService(sessions, database.chats),
         groups=GroupService(sessions),
+        labels=LabelService(sessions, database.labels, pipeline),
+        channels=ChannelService(sessions, messaging),
         media=media,
         media_store=media_store,
         webhooks=WebhookService(

@@ -8,12 +8,13 @@ import os
 import subprocess
 import sys
 import textwrap
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from neonize_support import Recorder, Started, backend_config, build, calls_of
+from neonize_support import linked as linked_to
 from wagate.domain.chats import ChatChange
 from wagate.domain.contacts import Contact, Profile
 from wagate.domain.content import Image, MediaBlob, Poll
@@ -56,28 +57,7 @@ GROUP = f"{recorded.GROUP}@g.us"
 
 @pytest.fixture
 def config(tmp_path: Path) -> BackendConfig:
-    return BackendConfig(
-        instance_id="ABCDEFGHIJKL",
-        device_store=str(tmp_path / "ABCDEFGHIJKL.db"),
-        device_name="wagate",
-        media_dir=tmp_path / "media",
-    )
-
-
-class Recorder:
-    def __init__(self) -> None:
-        self.events: list[EngineEvent] = []
-
-    def __call__(self, event: EngineEvent) -> None:
-        self.events.append(event)
-
-    def of(self, kind: type[Any]) -> list[Any]:
-        return [e for e in self.events if isinstance(e, kind)]
-
-    async def wait(self, predicate: Callable[[], bool], within: float = 5.0) -> None:
-        async with asyncio.timeout(within):
-            while not predicate():  # noqa: ASYNC110 - events arrive from callbacks
-                await asyncio.sleep(0.01)
+    return backend_config(tmp_path, "ABCDEFGHIJKL")
 
 
 def read(path: str) -> str:
@@ -92,22 +72,8 @@ def exists(path: str) -> bool:
     return Path(path).exists()
 
 
-Started = tuple[fake.FakeNeonizeBackend, Recorder]
-
-
-def build(config: BackendConfig, **kw: Any) -> Started:
-    recorder = Recorder()
-    backend = fake.FakeNeonizeBackend(config, recorder, client_factory=fake.FakeNeonizeClient, **kw)
-    return backend, recorder
-
-
 async def linked(config: BackendConfig) -> Started:
-    backend, rec = build(config)
-    await backend.connect()
-    await rec.wait(lambda: bool(rec.of(QrCodeChanged)))
-    await backend.fake_scan(PHONE)
-    await rec.wait(lambda: bool(rec.of(LoggedIn)))
-    return backend, rec
+    return await linked_to(config, PHONE)
 
 
 async def test_connect_shows_a_qr_code(config: BackendConfig) -> None:
@@ -392,10 +358,6 @@ async def test_app_state_changes_are_not_supported(config: BackendConfig) -> Non
     with pytest.raises(NotSupportedError, match="app-state patch path is broken"):
         await backend.save_contact(STRANGER, "Sam", "Stranger")
     await backend.disconnect()
-
-
-def calls_of(backend: fake.FakeNeonizeBackend, op: str) -> list[tuple[Any, ...]]:
-    return [args for name, args in backend.fake.calls if name == op]
 
 
 async def test_profile_is_our_name_about_and_picture(config: BackendConfig) -> None:

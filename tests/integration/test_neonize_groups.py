@@ -9,7 +9,9 @@ from typing import Any
 
 import pytest
 
-from wagate.domain.events import EngineEvent, LoggedIn, QrCodeChanged
+from neonize_support import backend_config, calls_of
+from neonize_support import linked as linked_to
+from wagate.domain.events import EngineEvent, LoggedIn
 from wagate.domain.groups import (
     GroupInfo,
     GroupParticipant,
@@ -59,34 +61,14 @@ SHOP_TEAM = GroupInfo(
 
 @pytest.fixture
 def config(tmp_path: Path) -> BackendConfig:
-    return BackendConfig(
-        instance_id="GROUPS000001",
-        device_store=str(tmp_path / "GROUPS000001.db"),
-        device_name="wagate",
-        media_dir=tmp_path / "media",
-    )
-
-
-async def until(predicate: Any, within: float = 5.0) -> None:
-    async with asyncio.timeout(within):
-        while not predicate():  # noqa: ASYNC110 - events arrive from callbacks
-            await asyncio.sleep(0.01)
+    return backend_config(tmp_path, "GROUPS000001")
 
 
 @pytest.fixture
 async def backend(config: BackendConfig) -> Any:
-    events: list[EngineEvent] = []
-    linked = fake.FakeNeonizeBackend(config, events.append, client_factory=fake.FakeNeonizeClient)
-    await linked.connect()
-    await until(lambda: any(isinstance(e, QrCodeChanged) for e in events))
-    await linked.fake_scan(PHONE)
-    await until(lambda: any(isinstance(e, LoggedIn) for e in events))
+    linked, _ = await linked_to(config, PHONE)
     yield linked
     await linked.disconnect()
-
-
-def calls_of(backend: fake.FakeNeonizeBackend, op: str) -> list[tuple[Any, ...]]:
-    return [args for name, args in backend.fake.calls if name == op]
 
 
 def ids(jids: Any) -> list[tuple[str, str]]:

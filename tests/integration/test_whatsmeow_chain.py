@@ -228,6 +228,8 @@ async def test_profile_and_contacts_on_whatsmeow(api: Api) -> None:
     for method, route, params in (
         ("PUT", f"contacts/{contact}", {"firstName": "Al"}),
         ("DELETE", "profile/picture", {}),
+        ("GET", "labels", {}),
+        ("POST", "labels", {"name": "VIP"}),
     ):
         response = await api.call(method, route, **params, **ids)
         assert response.status_code == 422, (route, response.text)
@@ -254,6 +256,29 @@ async def test_groups_on_whatsmeow(api: Api) -> None:
     assert await api.ok("GET", "groups/count", **ids) == {"count": 2}
     refused = await api.call("DELETE", f"groups/{gid}/picture", **ids)
     assert refused.status_code == 422
+
+
+async def test_channels_on_whatsmeow(api: Api) -> None:
+    created = await api.new_session()
+    ids = {"access_token": api.tenant, "instance_id": created["instance_id"]}
+    await status_becomes(api, ids, "SCAN_QR_CODE")
+    control(api, ids["instance_id"], op="scan", phone=ME_PHONE)
+    await status_becomes(api, ids, "WORKING")
+
+    followed = f"{recorded.CHANNEL}@newsletter"
+    assert [c["id"] for c in await api.ok("GET", "channels", **ids)] == [followed]
+    mine = await api.ok("POST", "channels", name="Wagate news", **ids)
+    assert mine["role"] == "OWNER"
+    assert (await api.ok("GET", f"channels/{mine['id']}", **ids))["name"] == "Wagate news"
+    await api.ok("POST", f"channels/{followed}/mute", **ids)
+    posts = await api.ok("GET", f"channels/{followed}/messages/preview", limit=2, **ids)
+    assert all(post["from"] == followed for post in posts)
+    for method, route, params in (
+        ("DELETE", f"channels/{mine['id']}", {}),
+        ("GET", "channels/search", {"text": "news"}),
+    ):
+        response = await api.call(method, route, **params, **ids)
+        assert response.status_code == 422, (route, response.text)
 
 
 def chat_state(chats: list[dict[str, Any]]) -> tuple[bool, bool]:

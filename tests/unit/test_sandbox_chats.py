@@ -4,24 +4,28 @@ changes."""
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from sandbox_support import MemoryDeviceStore, settle, wait_for
+from sandbox_support import (
+    Linked,
+    Recorder,
+    link,
+    settle,
+    wait_for,
+)
 from wagate.domain.chats import ChatChange
 from wagate.domain.events import (
     AckChanged,
-    EngineEvent,
-    LidsLearned,
     LoggedIn,
     MessageEdited,
     MessageRevoked,
     MessageSeen,
 )
 from wagate.domain.messages import Message, MessageKey
-from wagate.engines.sandbox import SandboxEngine, SandboxSession
+from wagate.engines.sandbox import SandboxEngine
 from wagate.errors import InvalidParamError, SessionNotReadyError
 
 ID_A = "AAAAAAAAAAAA"
@@ -36,50 +40,6 @@ C = f"{CONTACT}@c.us"
 GROUP = "120363000000000001@g.us"
 NEWSLETTER = "120363000000000002@newsletter"
 UNKNOWN_LID = "123456789012345@lid"
-
-
-class Recorder:
-    """An EventSink that records events (what it learns of lids apart, in ``lids``)."""
-
-    def __init__(self) -> None:
-        self.events: list[EngineEvent] = []
-        self.lids: list[tuple[str, str]] = []
-
-    async def __call__(self, event: EngineEvent, /) -> None:
-        if isinstance(event, LidsLearned):
-            self.lids.extend(event.pairs)
-            return
-        self.events.append(event)
-
-    def of(self, kind: type[Any]) -> list[Any]:
-        return [e for e in self.events if isinstance(e, kind)]
-
-
-Linked = tuple[SandboxSession, Recorder]
-
-
-@pytest.fixture
-def store() -> MemoryDeviceStore:
-    return MemoryDeviceStore()
-
-
-@pytest.fixture
-async def engine(store: MemoryDeviceStore) -> AsyncIterator[SandboxEngine]:
-    engine = SandboxEngine(store, qr_rotate_seconds=0)
-    yield engine
-    await engine.close()
-
-
-async def link(
-    engine: SandboxEngine, instance_id: str, phone: str, push_name: str | None = None
-) -> Linked:
-    sink = Recorder()
-    session = await engine.open_session(instance_id, sink)
-    await session.connect()
-    await wait_for(lambda: session.waiting_for_link)
-    await engine.scan(instance_id, phone, push_name)
-    sink.events.clear()
-    return session, sink
 
 
 @pytest.fixture

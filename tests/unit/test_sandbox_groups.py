@@ -5,18 +5,22 @@ from __future__ import annotations
 
 import base64
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
 
-from sandbox_support import MemoryDeviceStore, settle, wait_for
+from sandbox_support import (
+    Linked,
+    Recorder,
+    link,
+    settle,
+    wait_for,
+)
 from wagate.domain.events import (
     AckChanged,
-    EngineEvent,
     GroupParticipantsChanged,
     GroupUpdated,
-    LidsLearned,
     LoggedIn,
     MessageEdited,
     MessageRevoked,
@@ -25,7 +29,7 @@ from wagate.domain.events import (
 )
 from wagate.domain.groups import GroupInfo, GroupSetting, ParticipantAction, ParticipantResult
 from wagate.domain.messages import Ack, MessageKey
-from wagate.engines.sandbox import SandboxEngine, SandboxSession
+from wagate.engines.sandbox import SandboxEngine
 from wagate.errors import InvalidParamError, NotFoundError, SessionNotReadyError
 
 ID_A = "AAAAAAAAAAAA"
@@ -41,50 +45,6 @@ A, B, C, D = (f"{p}@c.us" for p in (PHONE_A, PHONE_B, PHONE_C, PHONE_D))
 UNKNOWN_GROUP = "120363000000000009@g.us"
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00\x10JFIF" + bytes(range(64)) + b"\xff\xd9"
 JPEG_URI = "data:image/jpeg;base64," + base64.b64encode(JPEG).decode("ascii")
-
-
-class Recorder:
-    """An EventSink that records events (what it learns of lids apart, in ``lids``)."""
-
-    def __init__(self) -> None:
-        self.events: list[EngineEvent] = []
-        self.lids: list[tuple[str, str]] = []
-
-    async def __call__(self, event: EngineEvent, /) -> None:
-        if isinstance(event, LidsLearned):
-            self.lids.extend(event.pairs)
-            return
-        self.events.append(event)
-
-    def of(self, kind: type[Any]) -> list[Any]:
-        return [e for e in self.events if isinstance(e, kind)]
-
-
-Linked = tuple[SandboxSession, Recorder]
-
-
-@pytest.fixture
-def store() -> MemoryDeviceStore:
-    return MemoryDeviceStore()
-
-
-@pytest.fixture
-async def engine(store: MemoryDeviceStore) -> AsyncIterator[SandboxEngine]:
-    engine = SandboxEngine(store, qr_rotate_seconds=0)
-    yield engine
-    await engine.close()
-
-
-async def link(
-    engine: SandboxEngine, instance_id: str, phone: str, push_name: str | None = None
-) -> Linked:
-    sink = Recorder()
-    session = await engine.open_session(instance_id, sink)
-    await session.connect()
-    await wait_for(lambda: session.waiting_for_link)
-    await engine.scan(instance_id, phone, push_name)
-    sink.events.clear()
-    return session, sink
 
 
 @pytest.fixture

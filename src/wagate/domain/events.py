@@ -268,6 +268,10 @@ EVENT_NAMES = (
     "group.v2.participants",
     "group.v2.update",
     "chat.archive",
+    "label.upsert",
+    "label.deleted",
+    "label.chat.added",
+    "label.chat.deleted",
     "engine.event",
 )
 

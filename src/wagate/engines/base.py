@@ -249,6 +249,13 @@ class EngineSession(ABC):
         """Add, remove, promote or demote people (chat ids); one result per person."""
         raise NotSupportedError("This engine cannot change group participants")
 
+    # --- labels (WhatsApp Business; a WORKING session) -----------------------------------
+
+    async def check_labels(self) -> None:
+        """Labels live in wagate's store, in step with the account's devices; an engine
+        that cannot keep them in step (read and write WhatsApp's app state) refuses."""
+        raise NotSupportedError("This engine has no labels")
+
     # --- channels (newsletters; a WORKING session) ------------------------------------------
 
     async def channels(self) -> list[Channel]:

@@ -7,9 +7,11 @@ from dataclasses import dataclass
 from wagate.config import Settings
 from wagate.events.hub import EventHub
 from wagate.media.storage import MediaStore
+from wagate.services.channels import ChannelService
 from wagate.services.chats import ChatService
 from wagate.services.contacts import ContactService
 from wagate.services.groups import GroupService
+from wagate.services.labels import LabelService
 from wagate.services.lids import LidDirectory
 from wagate.services.media import MediaService
 from wagate.services.messaging import MessagingService
@@ -30,6 +32,8 @@ class Services:
     chats: ChatService
     contacts: ContactService
     groups: GroupService
+    labels: LabelService
+    channels: ChannelService
     media: MediaService
     media_store: MediaStore
     webhooks: WebhookService

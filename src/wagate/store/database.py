@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 
 from wagate.store.repositories import DeviceRepository, SessionRepository, TokenRepository
 from wagate.store.repositories.chats import ChatRepository
+from wagate.store.repositories.labels import LabelRepository
 from wagate.store.repositories.lids import LidRepository
 from wagate.store.repositories.messages import MessageRepository
 from wagate.store.repositories.outbox import OutboxRepository
@@ -72,6 +73,7 @@ class Database:
         self.messages = MessageRepository(self.engine)
         self.lids = LidRepository(self.engine)
         self.chats = ChatRepository(self.engine)
+        self.labels = LabelRepository(self.engine)
 
     async def migrate(self) -> None:
         """Upgrade the schema to the newest Alembic revision (a no-op when current)."""

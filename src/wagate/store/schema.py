@@ -13,6 +13,7 @@ from sqlalchemy import (
     Boolean,
     Column,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     MetaData,
@@ -200,4 +201,32 @@ chats = Table(
     Column("marked_unread", Boolean, nullable=False),
     Column("updated_at", BigInteger, nullable=False),
     Index("ix_chats_instance_id_timestamp", "instance_id", "timestamp"),
+)
+
+labels = Table(
+    "labels",
+    metadata,
+    Column(
+        "instance_id",
+        String(12),
+        ForeignKey("sessions.instance_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("id", String(16), primary_key=True),  # WhatsApp's: "1", "2"…
+    Column("name", String(100), nullable=False),
+    Column("color", Integer, nullable=False),  # index in WhatsApp's palette
+    Column("color_hex", String(7), nullable=False),  # "#ff9485"
+    Column("updated_at", BigInteger, nullable=False),
+)
+
+chat_labels = Table(
+    "chat_labels",
+    metadata,
+    Column("instance_id", String(12), primary_key=True),
+    Column("label_id", String(16), primary_key=True),
+    Column("chat_id", String(128), primary_key=True),
+    ForeignKeyConstraint(
+        ["instance_id", "label_id"], ["labels.instance_id", "labels.id"], ondelete="CASCADE"
+    ),
+    Index("ix_chat_labels_instance_id_chat_id", "instance_id", "chat_id"),
 )

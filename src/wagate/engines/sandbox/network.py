@@ -22,6 +22,9 @@ is also kept with each linked device.
 Groups (members, roles, settings, invite codes) live in the network's :attr:`groups`
 registry (:mod:`wagate.engines.sandbox.groups`); what is said in a group reaches its
 members even from someone they block, as on WhatsApp.
+
+Channels (owners, followers, posts) live in the network's :attr:`channels` registry
+(:mod:`wagate.engines.sandbox.channels`).
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from wagate.domain.contacts import Contact
 from wagate.domain.content import EventInvite, Poll
 from wagate.domain.events import AckChanged, EngineEvent, LidsLearned, PresenceChanged
 from wagate.domain.messages import Ack, MessageKey, Presence
+from wagate.engines.sandbox.channels import Channels
 from wagate.engines.sandbox.groups import Groups
 from wagate.errors import InvalidParamError
 
@@ -198,6 +202,7 @@ class SandboxNetwork:
         self._ledger: OrderedDict[str, SentMessage] = OrderedDict()
         self._kept: OrderedDict[str, KeptMessage] = OrderedDict()
         self.groups = Groups()
+        self.channels = Channels()
 
     # --- phones -----------------------------------------------------------------------
 

@@ -15,7 +15,8 @@ after what was queued before; see :mod:`wagate.engines.sandbox.network`.
 Profile and contact calls (:mod:`~wagate.engines.sandbox.session_profile`) act on the
 account's records on the network at once; group calls
 (:mod:`~wagate.engines.sandbox.session_groups`) change the group at once and tell its
-members on the same task.
+members on the same task; channel calls (:mod:`~wagate.engines.sandbox.session_channels`)
+change the channel at once, and a channel's posts reach its followers on the same task.
 """
 
 from __future__ import annotations
@@ -58,6 +59,7 @@ from wagate.domain.messages import Ack, Message, MessageKey, Presence
 from wagate.domain.models import Me
 from wagate.engines.base import DeviceStore, EventSink
 from wagate.engines.sandbox.network import STATUS_CHAT, Delivery, SandboxNetwork, VirtualPhone
+from wagate.engines.sandbox.session_channels import SandboxChannelOperations
 from wagate.engines.sandbox.session_groups import SandboxGroupOperations
 from wagate.engines.sandbox.session_profile import SandboxProfileOperations
 from wagate.engines.sandbox.util import (
@@ -149,7 +151,7 @@ def _resolve(done: asyncio.Future[None] | None) -> None:
         done.set_result(None)
 
 
-class SandboxSession(SandboxGroupOperations, SandboxProfileOperations):
+class SandboxSession(SandboxGroupOperations, SandboxChannelOperations, SandboxProfileOperations):
     """A session on the simulated network."""
 
     def __init__(
@@ -297,8 +299,10 @@ class SandboxSession(SandboxGroupOperations, SandboxProfileOperations):
         Direct chats (``@c.us``, a known ``@lid``) get it: a linked session as a
         ``MessageSeen`` (when it is offline, on its return), a virtual contact at once;
         we then see ``AckChanged`` DEVICE. A group we are in gets it like that from us
-        (see :meth:`_post_to_group`; refused if we are not in it); groups the network
-        does not know, newsletters, unknown lids and our own chat keep it at SERVER.
+        (see :meth:`_post_to_group`; refused if we are not in it), a channel we own as a
+        post from the channel to its followers (see :meth:`_post_to_channel`; refused if
+        we do not own it); groups and channels the network does not know, unknown lids
+        and our own chat keep it at SERVER.
         """
         return self._send(chat_id, text, None, reply_to, mentions)
 
@@ -329,6 +333,7 @@ class SandboxSession(SandboxGroupOperations, SandboxProfileOperations):
     ) -> Message:
         own = self._own_phone()
         group = self._group_to_send(own, chat_id)
+        channel = self._channel_to_send(own, chat_id)
         target = self._network.resolve(chat_id)
         message = Message(
             key=MessageKey(chat_id=chat_id, id=new_message_id(), from_me=True),
@@ -348,6 +353,8 @@ class SandboxSession(SandboxGroupOperations, SandboxProfileOperations):
             self._network.keep(own.phone, target, message.key, content)
         if group is not None:
             self._post_to_group(own, group, message, reply_to)
+        elif channel is not None:
+            self._post_to_channel(own, channel, message)
         elif target is not None and target != own.phone:
             self._schedule(lambda: self._route(own, target, message, reply_to))
         return message
@@ -613,6 +620,10 @@ class SandboxSession(SandboxGroupOperations, SandboxProfileOperations):
     async def change_chat(self, chat_id: str, change: ChatChange) -> None:
         """Accept every change (archive, unarchive, unread, delete): a chat's state lives
         in wagate's store; the sandbox keeps none and tells no other device."""
+        self._own_phone()
+
+    async def check_labels(self) -> None:
+        """Labels live in wagate's store; the sandbox has no other device to tell."""
         self._own_phone()
 
     def _tell_chat(

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from wagate.domain.chats import ChatChange
+from wagate.domain.chats import Channel, ChannelSearch, ChatChange
 from wagate.domain.contacts import Contact, Profile
 from wagate.domain.content import Content
 from wagate.domain.events import EngineEvent, PresenceChanged
@@ -23,6 +23,11 @@ from wagate.domain.groups import GroupInfo, GroupSetting, ParticipantAction, Par
 from wagate.domain.messages import Message, MessageKey, Presence
 
 Emit = Callable[[EngineEvent], None]
+
+APP_STATE_UNSUPPORTED = (
+    "neonize 0.5.2 cannot write app state (archive, unread, delete, pin and mute chats, "
+    "star, labels, the address book): its app-state patch path is broken"
+)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -157,6 +162,34 @@ class ClientBackend(Protocol):
         self, group_id: str, action: ParticipantAction, participants: Sequence[str]
     ) -> list[ParticipantResult]:
         """One result per person asked."""
+
+    async def channels(self) -> list[Channel]: ...
+
+    async def channel(self, channel: str) -> Channel:
+        """By id (``<digits>@newsletter``), invite code or invite link; ``NotFoundError``
+        when there is none."""
+
+    async def create_channel(self, name: str, description: str, jpeg: bytes | None) -> Channel: ...
+
+    async def delete_channel(self, channel_id: str) -> None: ...
+
+    async def channel_messages(self, channel_id: str, limit: int) -> list[Message]:
+        """The newest posts first."""
+
+    async def follow_channel(self, channel_id: str, follow: bool) -> None: ...
+
+    async def mute_channel(self, channel_id: str, mute: bool) -> None: ...
+
+    async def search_channels(
+        self,
+        *,
+        view: str | None,
+        text: str | None,
+        countries: Sequence[str],
+        categories: Sequence[str],
+        limit: int,
+        cursor: str | None,
+    ) -> ChannelSearch: ...
 
 
 BackendFactory = Callable[[BackendConfig, Emit], ClientBackend]

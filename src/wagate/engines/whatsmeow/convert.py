@@ -458,7 +458,7 @@ def _opt(value: int) -> int | None:
     return int(value) or None
 
 
-def _content_of(msg: Any) -> tuple[str, Content | None, str | None]:  # noqa: C901
+def content_of(msg: Any) -> tuple[str, Content | None, str | None]:  # noqa: C901
     """(body, content, media type) of an unwrapped message; media have ``data=b""``."""
     if msg.HasField("imageMessage"):
         m = msg.imageMessage
@@ -644,7 +644,7 @@ def _message(ev: Any, p: Parties, me: str | None, me_lid: str | None) -> list[Co
             )
         ]
     try:
-        body, content, media_type = _content_of(msg)
+        body, content, media_type = content_of(msg)
     except LookupError:
         return [RawEngineEvent(name="Message", data=raw_json(ev))]
     ctx = _context_info(msg)
@@ -700,7 +700,7 @@ def _protocol(
         return [MessageRevoked(key=key, by=p.sender, timestamp=timestamp)]
     if pm.type == E.ProtocolMessage.MESSAGE_EDIT:
         try:
-            body, _, _ = _content_of(unwrap(pm.editedMessage))
+            body, _, _ = content_of(unwrap(pm.editedMessage))
         except LookupError:
             body = ""
         ts = _seconds(pm.timestampMS) or timestamp
@@ -735,7 +735,7 @@ def _history_message(info: Any, chat_id: str, me: str | None) -> Message | None:
     if not info.HasField("message") or not info.key.ID:
         return None
     try:
-        body, content, _ = _content_of(unwrap(info.message))
+        body, content, _ = content_of(unwrap(info.message))
     except LookupError:
         return None  # protocol messages, reactions, votes: not messages of the chat
     group = chat_id.endswith("@g.us")

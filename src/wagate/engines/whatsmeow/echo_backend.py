@@ -27,7 +27,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from wagate.domain.chats import ChatChange
+from wagate.domain.chats import Channel, ChannelSearch, ChatChange
 from wagate.domain.contacts import Contact, Profile
 from wagate.domain.content import Content
 from wagate.domain.events import LoggedIn, PresenceChanged, QrCodeChanged
@@ -236,6 +236,39 @@ class EchoBackend:
         self, group_id: str, action: ParticipantAction, participants: Sequence[str]
     ) -> list[ParticipantResult]:
         raise NotSupportedError("The echo backend cannot change group participants")
+
+    async def channels(self) -> list[Channel]:
+        raise NotSupportedError("The echo backend has no channels")
+
+    async def channel(self, channel: str) -> Channel:
+        raise NotSupportedError("The echo backend has no channels")
+
+    async def create_channel(self, name: str, description: str, jpeg: bytes | None) -> Channel:
+        raise NotSupportedError("The echo backend cannot create channels")
+
+    async def delete_channel(self, channel_id: str) -> None:
+        raise NotSupportedError("The echo backend cannot delete channels")
+
+    async def channel_messages(self, channel_id: str, limit: int) -> list[Message]:
+        raise NotSupportedError("The echo backend cannot read channel posts")
+
+    async def follow_channel(self, channel_id: str, follow: bool) -> None:
+        raise NotSupportedError("The echo backend cannot follow channels")
+
+    async def mute_channel(self, channel_id: str, mute: bool) -> None:
+        raise NotSupportedError("The echo backend cannot mute channels")
+
+    async def search_channels(
+        self,
+        *,
+        view: str | None,
+        text: str | None,
+        countries: Sequence[str],
+        categories: Sequence[str],
+        limit: int,
+        cursor: str | None,
+    ) -> ChannelSearch:
+        raise NotSupportedError("The echo backend cannot search channels")
 
 
 def create(config: BackendConfig, emit: Emit) -> ClientBackend:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, cast
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from wagate.domain.chats import ChatChange
+from wagate.domain.chats import Channel, ChannelSearch, ChatChange
 from wagate.domain.contacts import Contact, Profile
 from wagate.domain.content import Content
 from wagate.domain.events import EngineEvent, LoggedIn, LoggedOut, PresenceChanged
@@ -25,7 +25,7 @@ from wagate.domain.groups import GroupInfo, GroupSetting, ParticipantAction, Par
 from wagate.domain.messages import Message, MessageKey, Presence
 from wagate.engines.base import DeviceStore, Engine, EngineSession, EventSink
 from wagate.engines.whatsmeow import pgstore
-from wagate.engines.whatsmeow.backend import BackendConfig
+from wagate.engines.whatsmeow.backend import APP_STATE_UNSUPPORTED, BackendConfig
 from wagate.engines.whatsmeow.supervisor import Supervisor
 from wagate.errors import NotSupportedError
 
@@ -248,6 +248,52 @@ class WhatsmeowSession(EngineSession):
             list[ParticipantResult],
             await self._call("change_participants", group_id, action, list(participants)),
         )
+
+    async def channels(self) -> list[Channel]:
+        return cast(list[Channel], await self._call("channels"))
+
+    async def channel(self, channel: str) -> Channel:
+        return cast(Channel, await self._call("channel", channel))
+
+    async def create_channel(self, name: str, description: str, jpeg: bytes | None) -> Channel:
+        return cast(Channel, await self._call("create_channel", name, description, jpeg))
+
+    async def delete_channel(self, channel_id: str) -> None:
+        await self._call("delete_channel", channel_id)
+
+    async def channel_messages(self, channel_id: str, limit: int) -> list[Message]:
+        return cast(list[Message], await self._call("channel_messages", channel_id, limit))
+
+    async def follow_channel(self, channel_id: str, follow: bool) -> None:
+        await self._call("follow_channel", channel_id, follow)
+
+    async def mute_channel(self, channel_id: str, mute: bool) -> None:
+        await self._call("mute_channel", channel_id, mute)
+
+    async def search_channels(
+        self,
+        *,
+        view: str | None,
+        text: str | None,
+        countries: Sequence[str],
+        categories: Sequence[str],
+        limit: int,
+        cursor: str | None,
+    ) -> ChannelSearch:
+        found = await self._call(
+            "search_channels",
+            view=view,
+            text=text,
+            countries=tuple(countries),
+            categories=tuple(categories),
+            limit=limit,
+            cursor=cursor,
+        )
+        return cast(ChannelSearch, found)
+
+    async def check_labels(self) -> None:
+        """Labels are app state, which neonize can neither write nor receive."""
+        raise NotSupportedError(APP_STATE_UNSUPPORTED)
 
     async def _call(self, op: str, *args: Any, **kwargs: Any) -> Any:
         return await self._engine.supervisor.call(self.instance_id, op, *args, **kwargs)

@@ -25,6 +25,8 @@ Script:
   ending in ``0000`` are not on WhatsApp and have no picture.
 * groups live in memory too (:mod:`~wagate.engines.whatsmeow.fake_groups`): the account
   is in ``recorded.GROUP`` once linked, and can create, rename, join by link, leave…
+* and channels (:mod:`~wagate.engines.whatsmeow.fake_channels`): the account follows
+  ``recorded.CHANNEL`` once linked, and can create, follow, mute, read posts…
 * "a contact sends a message": ``client.incoming(kind, **kw)`` (backend op
   ``fake_incoming(kind, **kw)``), ``kind`` naming a builder of
   :mod:`~wagate.engines.whatsmeow.recorded` (``text``, ``image``, ``receipt``, …); media
@@ -58,6 +60,7 @@ from wagate.engines.whatsmeow import pgstore, recorded
 from wagate.engines.whatsmeow import protos as pb
 from wagate.engines.whatsmeow.backend import BackendConfig, ClientBackend, Emit
 from wagate.engines.whatsmeow.convert import MEDIA_FIELDS
+from wagate.engines.whatsmeow.fake_channels import FakeChannels
 from wagate.engines.whatsmeow.fake_groups import FakeGroups
 from wagate.engines.whatsmeow.neonize_backend import NeonizeBackend
 from wagate.engines.whatsmeow.protos import quiet_neonize_import
@@ -218,7 +221,7 @@ class FakeContactStore:
         return found if found is not None else contact_info(found=False)
 
 
-class FakeNeonizeClient(FakeGroups):
+class FakeNeonizeClient(FakeGroups, FakeChannels):
     qr_interval = 20.0
     pair_delay = 0.2
     control_poll = 0.2
@@ -258,6 +261,7 @@ class FakeNeonizeClient(FakeGroups):
         self.blocked: list[Any] = []  # JIDs
         self.photo: bytes | None = None
         self._init_groups()
+        self._init_channels()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._stop: asyncio.Event | None = None
         self._counter = 0
@@ -350,6 +354,7 @@ class FakeNeonizeClient(FakeGroups):
             )
         )
         self._seed_groups(phone, str(data.get("lid") or recorded.ME_LID))
+        self._seed_channels()
         self.connected = True
         self.deliver(recorded.connected())
 

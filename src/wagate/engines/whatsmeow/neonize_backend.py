@@ -67,7 +67,13 @@ from wagate.engines.whatsmeow import convert as cv
 from wagate.engines.whatsmeow import outgoing as og
 from wagate.engines.whatsmeow import pgstore
 from wagate.engines.whatsmeow import protos as pb
-from wagate.engines.whatsmeow.backend import BackendConfig, ClientBackend, Emit
+from wagate.engines.whatsmeow.backend import (
+    APP_STATE_UNSUPPORTED,
+    BackendConfig,
+    ClientBackend,
+    Emit,
+)
+from wagate.engines.whatsmeow.neonize_channels import ChannelOps
 from wagate.engines.whatsmeow.neonize_groups import GroupOps
 from wagate.engines.whatsmeow.protos import quiet_neonize_import
 from wagate.errors import (
@@ -98,11 +104,6 @@ log = logging.getLogger(__name__)
 ClientFactory = Callable[..., Any]
 Job = Callable[[], Awaitable[None]]
 
-APP_STATE_UNSUPPORTED = (
-    "neonize 0.5.2 cannot write app state (archive, unread, delete, pin and mute chats, "
-    "star, labels, the address book): "
-    "its app-state patch path is broken"
-)
 PICTURE_REMOVAL_UNSUPPORTED = (
     "neonize 0.5.2 cannot remove the profile picture: it hands whatsmeow an empty "
     "picture where whatsmeow removes only on none"
@@ -189,9 +190,9 @@ def device_props(config: BackendConfig) -> Any:
     return DeviceProps(os=config.device_name, platformType=DeviceProps.CHROME)
 
 
-class NeonizeBackend(GroupOps):
-    """One account on neonize's async client; the group operations are in
-    :class:`~wagate.engines.whatsmeow.neonize_groups.GroupOps`."""
+class NeonizeBackend(GroupOps, ChannelOps):
+    """One account on neonize's async client; the group and channel operations are in
+    :class:`~.neonize_groups.GroupOps` and :class:`~.neonize_channels.ChannelOps`."""
 
     def __init__(
         self,

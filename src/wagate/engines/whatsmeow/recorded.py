@@ -533,6 +533,74 @@ def channel_left() -> Any:
     return N.NewsletterLeave(ID=jid(CHANNEL, "newsletter"), Role=N.NewsletterRole.SUBSCRIBER)
 
 
+CHANNEL_INVITE = "0029VaFakeNewsInvite0001"
+
+
+def _newsletter_text(text: str, text_id: str) -> Any:
+    return N.NewsletterText(Text=text, ID=text_id, UpdateTime=TS)
+
+
+def channel_picture(path: str) -> Any:
+    """A channel picture as WhatsApp names it: a CDN path, no URL (``""``: none)."""
+    kind, picture_id = ("IMAGE", "1700000001") if path else ("", "")
+    return N.ProfilePictureInfo(URL="", ID=picture_id, Type=kind, DirectPath=path)
+
+
+def channel_metadata(
+    user: str = CHANNEL,
+    name: str = "Fake News",
+    *,
+    description: str = "The news of the fake network",
+    invite: str = CHANNEL_INVITE,
+    role: str | None = "SUBSCRIBER",
+    muted: bool = False,
+    subscribers: int = 1200,
+    verified: bool = True,
+    picture: str | None = "/v/t61.24694-24/fake-news.jpg",
+    created: int = TS - 86400,
+) -> Any:
+    """A channel as ``GetNewsletterInfo`` answers; ``role=None`` as by invite code (no
+    viewer metadata)."""
+    verification = N.NewsletterThreadMetadata
+    thread = N.NewsletterThreadMetadata(
+        CreationTime=created,
+        InviteCode=invite,
+        Name=_newsletter_text(name, "N1"),
+        Description=_newsletter_text(description, "D1"),
+        SubscriberCount=subscribers,
+        VerificationState=verification.VERIFIED if verified else verification.UNVERIFIED,
+        Preview=channel_picture((picture or "").replace(".jpg", "-preview.jpg")),
+        Settings=N.NewsletterSetting(
+            ReactionCodes=N.NewsletterReactionSettings(Value=N.NewsletterReactionSettings.ALL)
+        ),
+    )
+    if picture:
+        thread.Picture.CopyFrom(channel_picture(picture))
+    meta = N.NewsletterMetadata(
+        ID=jid(user, "newsletter"),
+        State=N.WrappedNewsletterState(Type=N.WrappedNewsletterState.ACTIVE),
+        ThreadMeta=thread,
+    )
+    if role is not None:
+        mute = N.NewsletterMuteState.ON if muted else N.NewsletterMuteState.OFF
+        meta.ViewerMeta.CopyFrom(
+            N.NewsletterViewerMetadata(Mute=mute, Role=getattr(N.NewsletterRole, role))
+        )
+    return meta
+
+
+def channel_message(server_id: int, msg: Any, *, views: int = 0, **reactions: int) -> Any:
+    """A post as ``GetNewsletterMessages`` answers: neonize keeps the server id, the views,
+    the reactions (``thumbs_up=3`` → 👍) and the message, nothing else."""
+    emoji = {"thumbs_up": "👍", "heart": "❤️"}
+    return N.NewsletterMessage(
+        MessageServerID=server_id,
+        ViewsCount=views,
+        ReactionCounts=[N.Reaction(type=emoji[k], count=n) for k, n in reactions.items()],
+        Message=msg,
+    )
+
+
 def history_sync(
     texts: tuple[str, ...] | list[str] = ("hi", "hello back"),
     *,

@@ -89,6 +89,14 @@ BACKEND_OPS = frozenset(
         "set_group_setting",
         "group_invite_code",
         "change_participants",
+        "channels",
+        "channel",
+        "create_channel",
+        "delete_channel",
+        "channel_messages",
+        "follow_channel",
+        "mute_channel",
+        "search_channels",
     }
 )
 

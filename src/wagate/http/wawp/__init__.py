@@ -7,9 +7,11 @@ from pydantic import BaseModel
 
 from wagate.http.wawp import (
     auth,
+    channels,
     chats,
     contacts,
     groups,
+    labels,
     lids,
     media,
     presence,
@@ -40,6 +42,8 @@ def routers(*, sandbox_enabled: bool) -> list[APIRouter]:
         profile.router,
         contacts.router,
         groups.router,
+        labels.router,
+        channels.router,
         lids.router,
         webhooks.router,
     ]

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from wagate.domain.models import Session
+from wagate.domain.status import SessionStatus
 from wagate.errors import SessionNotReadyError
 from wagate.http.deps import Call, WawpRouter
 from wagate.http.params import Bool, InstanceParams, WawpModel, json_text
@@ -180,3 +181,15 @@ async def me(call: Call[InstanceParams]) -> dict[str, Any]:
             session_status=call.session.status.value,
         )
     return me_json(call.session.me)
+
+
+@router.wawp("/status", InstanceParams, methods=["GET"], summary="Status (legacy)")
+async def legacy_status(call: Call[InstanceParams]) -> dict[str, Any]:
+    """The older status check of Wawp's WordPress plugin: `Online` while the session is
+    WORKING, else `Offline`; `sessionStatus` is the status itself."""
+    status = call.session.status
+    return {
+        "status": "Online" if status is SessionStatus.WORKING else "Offline",
+        "instance_id": call.session.instance_id,
+        "sessionStatus": status.value,
+    }
