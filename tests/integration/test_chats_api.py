@@ -40,6 +40,7 @@ async def test_chats_list_their_newest_message_and_unread_count(
     assert (with_a["unreadCount"], with_a["archived"], with_a["isGroup"]) == (3, False, False)
     assert with_a["lastMessage"]["body"] == "three"
     assert with_a["lastMessage"]["fromMe"] is False
+    assert with_a["lastMessage"]["fromLid"].endswith("@lid")  # both ids, as in events
     mine = chat_of(await api.ok("POST", "chats", **a), B_ID)
     assert (mine["unreadCount"], mine["lastMessage"]["fromMe"]) == (0, True)
 
@@ -73,8 +74,10 @@ async def test_messages_of_a_chat_newest_first_with_filters(api: Api, receiver: 
     assert len(await api.ok("GET", f"chats/{A_ID}/messages", **{"filter.ack": 2}, **b)) >= 1
 
     one = listed[-1]
+    assert one["fromLid"] == listed[1]["fromLid"]
     by_id = await api.ok("GET", f"chats/{A_ID}/messages/{one['id']}", **b)
     assert by_id["body"] == "one"
+    assert by_id["fromLid"] == one["fromLid"]
     bare = one["id"].rsplit("_", 1)[1]  # WhatsApp's own id works too
     assert (await api.ok("POST", f"chats/{A_ID}/messages/{bare}", **b))["id"] == one["id"]
     missing = await api.call("GET", f"chats/{A_ID}/messages/false_{A_ID}_3EB0NOPE", **b)

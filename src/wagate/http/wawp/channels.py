@@ -125,7 +125,7 @@ async def _search(call: Call[SearchParams], *, by_text: bool) -> dict[str, Any]:
     found = await _channels(call).search(
         call.session.instance_id,
         view=p.view,
-        text=p.text if by_text or p.text else None,
+        text=p.text,
         countries=[c.upper() for c in p.countries],
         categories=[c.upper() for c in p.categories],
         limit=p.limit,

@@ -137,7 +137,7 @@ async def list_chats(call: Call[ListChatsParams]) -> list[dict[str, Any]]:
         sort_by=p.sortBy,
         descending=p.sortOrder == "DESC",
     )
-    return [_chat(call, chat) for chat in chats]
+    return await _with_lids(call, [_chat(call, chat) for chat in chats])
 
 
 @router.wawp(
@@ -157,7 +157,7 @@ async def chats_overview(call: Call[OverviewParams]) -> list[dict[str, Any]]:
         overview.append(
             {"id": chat.id, "name": chat.name, "picture": None, "lastMessage": last, "_chat": full}
         )
-    return overview
+    return await _with_lids(call, overview)
 
 
 @router.wawp(
@@ -188,7 +188,7 @@ async def chat_picture(call: Call[PictureParams]) -> dict[str, Any]:
 async def chat_messages(call: Call[MessagesParams]) -> list[dict[str, Any]]:
     """The chat's messages from wagate's store, newest first."""
     p = call.params
-    return await _chats(call).messages(
+    found = await _chats(call).messages(
         call.session.instance_id,
         p.chatId,
         limit=p.limit,
@@ -198,6 +198,8 @@ async def chat_messages(call: Call[MessagesParams]) -> list[dict[str, Any]]:
         from_me=p.from_me,
         ack=p.ack,
     )
+    await call.services.lids.fill(call.session, found)
+    return found
 
 
 @router.wawp(
@@ -234,7 +236,9 @@ async def get_message(call: Call[MessageParams]) -> dict[str, Any]:
     """One stored message of the chat."""
     chats = _chats(call)
     message = await chats.message(call.session.instance_id, call.params.chatId, await _key(call))
-    return call.services.messaging.message_object(call.session.instance_id, message)
+    found = call.services.messaging.message_object(call.session.instance_id, message)
+    await call.services.lids.fill(call.session, [found])
+    return found
 
 
 @router.wawp(
@@ -329,6 +333,13 @@ async def unarchive_chat(call: Call[ChatParams]) -> dict[str, Any]:
 )
 async def unread_chat(call: Call[ChatParams]) -> dict[str, Any]:
     return await _change(call, ChatChange.UNREAD)
+
+
+async def _with_lids(call: Call[Any], chats: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Chats whose newest messages name people by phone id and lid."""
+    last = [chat["lastMessage"] for chat in chats if chat["lastMessage"] is not None]
+    await call.services.lids.fill(call.session, last)
+    return chats
 
 
 def _chat(call: Call[Any], chat: Chat) -> dict[str, Any]:
