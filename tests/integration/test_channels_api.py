@@ -22,6 +22,7 @@ async def test_a_channel_its_followers_and_posts(api: Api, receiver: Receiver) -
     assert (channel["role"], channel["name"]) == ("OWNER", "Daily deals")
     assert channel["invite"].startswith("https://whatsapp.com/channel/")
     assert channel["picture"].startswith("data:image/jpeg;base64,")
+    assert await api.ok("GET", f"chats/{cid}/picture", **b) == {"url": channel["picture"]}
 
     # B finds it by its invite code and follows; C only looks.
     code = channel["invite"].rsplit("/", 1)[1]

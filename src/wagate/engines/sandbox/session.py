@@ -609,11 +609,15 @@ class SandboxSession(SandboxGroupOperations, SandboxChannelOperations, SandboxPr
             raise InvalidParamError(NEGATIVE_PIN, seconds=seconds)
 
     async def chat_picture(self, chat_id: str) -> str | None:
-        """A person's or (for its members) a group's picture as a ``data:`` URI (see
-        :meth:`profile`); ``None`` when there is none, a person blocks us, and for other
-        groups, newsletters and unknown lids."""
+        """A person's, a channel's or (for its members) a group's picture as a ``data:``
+        URI (see :meth:`profile`); ``None`` when there is none, a person blocks us, and
+        for other groups, unknown channels and unknown lids."""
         if chat_id.endswith("@g.us"):
             return self._group_picture(chat_id)
+        if chat_id.endswith("@newsletter"):
+            self._own_phone()
+            channel = self._network.channels.get(chat_id)
+            return channel.picture_url if channel is not None else None
         target = self._visible(chat_id)
         return target.picture_url if target is not None else None
 
