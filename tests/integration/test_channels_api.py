@@ -37,6 +37,8 @@ async def test_a_channel_its_followers_and_posts(api: Api, receiver: Receiver) -
     await api.ok("POST", "send", chatId=cid, message="50% off today", **a)
     post = await wait_event(receiver, b["instance_id"], "message", body="50% off today")
     assert (post["payload"]["from"], post["payload"]["fromMe"]) == (cid, False)
+    followed = [c for c in await api.ok("GET", "chats", **b) if c["id"] == cid]
+    assert followed[0]["name"] == "Daily deals"  # a channel's chat has its name
     refused = await api.call("POST", "send", chatId=cid, message="me too", **b)
     assert refused.status_code == 400
 

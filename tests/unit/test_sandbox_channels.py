@@ -178,7 +178,7 @@ async def test_a_post_reaches_the_followers_and_comes_back_delivered(
     (seen,) = [e.message for e in await told(sink_b, MessageSeen)]
     assert seen.key == MessageKey(chat_id=channel.id, id=sent.key.id, from_me=False)
     assert (seen.sender, seen.recipient, seen.participant) == (channel.id, channel.id, None)
-    assert (seen.body, seen.ack, seen.push_name) == ("50% off today", Ack.DEVICE, None)
+    assert (seen.body, seen.ack, seen.push_name) == ("50% off today", Ack.DEVICE, "Shop news")
     assert not sink_b.lids  # followers learn nothing of the owner
     # Alice's other device sees it as sent from there
     (own_copy,) = [e.message for e in await told(sink_a2, MessageSeen)]

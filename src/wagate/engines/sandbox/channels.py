@@ -154,7 +154,7 @@ class SandboxChannel:
         the channel (its id as sender and recipient, as WhatsApp shows channel posts)."""
         if phone == self.owner:
             return post
-        return as_received(post)
+        return as_received(post, self.name)
 
     def newest_posts(self, phone: str, limit: int) -> list[Message]:
         """The ``limit`` newest posts as ``phone`` sees them, newest first."""
@@ -162,9 +162,9 @@ class SandboxChannel:
         return [self.post_as_seen_by(phone, post) for post in newest]
 
 
-def as_received(post: Message) -> Message:
-    """A post of a channel as its followers receive it: from the channel, not from its
-    owner, whom they do not know."""
+def as_received(post: Message, channel_name: str) -> Message:
+    """A post of a channel as its followers receive it: from the channel (under its
+    name), not from its owner, whom they do not know."""
     channel_id = post.key.chat_id
     quoted = MessageKey.parse(post.reply_to) if post.reply_to is not None else None
     return replace(
@@ -176,7 +176,7 @@ def as_received(post: Message) -> Message:
         participant=None,
         # every post is the channel's, none the follower's own
         reply_to=replace(quoted, from_me=False).serialized if quoted is not None else None,
-        push_name=None,
+        push_name=channel_name,
         source="app",
     )
 

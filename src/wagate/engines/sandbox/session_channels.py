@@ -146,7 +146,7 @@ class SandboxChannelOperations(EngineSession):
         network = self._network
         channel.add_post(message)
         followers = [p for p in channel.followers if p != own.phone]
-        received = MessageSeen(message=as_received(message))
+        received = MessageSeen(message=as_received(message, channel.name))
         instance_id = self.instance_id
 
         def job() -> None:

@@ -188,7 +188,8 @@ class ChatRepository:
 
 
 def _name_from(message: Message) -> str | None:
-    """A direct chat is named after the contact's push name, from what they send."""
-    if message.key.from_me or message.key.chat_id.endswith(("@g.us", "@newsletter")):
+    """A direct chat is named after the contact's push name, a channel after the name
+    its posts come under (a group's is its subject: see :meth:`set_name`)."""
+    if message.key.from_me or message.key.chat_id.endswith("@g.us"):
         return None
     return message.push_name or None
