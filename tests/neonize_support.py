@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 from wagate.domain.events import EngineEvent, LoggedIn, QrCodeChanged
 from wagate.engines.whatsmeow import fake
 from wagate.engines.whatsmeow.backend import BackendConfig
+from wagate.engines.whatsmeow.engine import WhatsmeowEngine, WhatsmeowSession
 
 
 def backend_config(tmp_path: Path, instance_id: str) -> BackendConfig:
@@ -61,3 +63,29 @@ async def linked(config: BackendConfig, phone: str) -> Started:
 def calls_of(backend: fake.FakeNeonizeBackend, op: str) -> list[tuple[Any, ...]]:
     """The arguments of every call of ``op`` the fake client received."""
     return [args for name, args in backend.fake.calls if name == op]
+
+
+@asynccontextmanager
+async def worker_session(
+    tmp_path: Path, instance_id: str, phone: str
+) -> AsyncIterator[WhatsmeowSession]:
+    """A whatsmeow session in a real worker process on the fake client, linked to
+    ``phone`` by pairing code; the engine is closed afterwards."""
+    engine = WhatsmeowEngine(
+        data_dir=tmp_path, device_name="wagate", backend="wagate.engines.whatsmeow.fake:create"
+    )
+    events: list[EngineEvent] = []
+
+    async def sink(event: EngineEvent) -> None:
+        events.append(event)
+
+    try:
+        session = await engine.open_session(instance_id, sink)
+        await session.connect()
+        assert await session.request_pairing_code(phone) == fake.FAKE_PAIRING_CODE
+        async with asyncio.timeout(20):
+            while not any(isinstance(e, LoggedIn) for e in events):  # noqa: ASYNC110
+                await asyncio.sleep(0.05)
+        yield session
+    finally:
+        await engine.close()

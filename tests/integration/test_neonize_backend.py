@@ -13,14 +13,13 @@ from typing import Any
 
 import pytest
 
-from neonize_support import Recorder, Started, backend_config, build, calls_of
+from neonize_support import Recorder, Started, backend_config, build, calls_of, worker_session
 from neonize_support import linked as linked_to
 from wagate.domain.chats import ChatChange
 from wagate.domain.contacts import Contact, Profile
 from wagate.domain.content import Image, MediaBlob, Poll
 from wagate.domain.events import (
     ConnectionFailed,
-    EngineEvent,
     LoggedIn,
     MessageSeen,
     PollVoteReceived,
@@ -30,7 +29,6 @@ from wagate.domain.messages import Ack, MessageKey, Presence
 from wagate.domain.models import Me
 from wagate.engines.whatsmeow import fake, recorded
 from wagate.engines.whatsmeow.backend import BackendConfig
-from wagate.engines.whatsmeow.engine import WhatsmeowEngine
 from wagate.engines.whatsmeow.library import library_version
 from wagate.engines.whatsmeow.neonize_backend import OFFLINE_PREFIX, NeonizeBackend
 from wagate.engines.whatsmeow.protos import quiet_neonize_import
@@ -509,21 +507,7 @@ async def test_about_is_the_text_or_none(config: BackendConfig) -> None:
 
 async def test_profile_and_contacts_through_a_worker_process(tmp_path: Path) -> None:
     """engine → worker → NeonizeBackend on the fake client, and the answers back."""
-    engine = WhatsmeowEngine(
-        data_dir=tmp_path, device_name="wagate", backend="wagate.engines.whatsmeow.fake:create"
-    )
-    events: list[EngineEvent] = []
-
-    async def sink(event: EngineEvent) -> None:
-        events.append(event)
-
-    try:
-        session = await engine.open_session("WORKER000001", sink)
-        await session.connect()
-        assert await session.request_pairing_code(PHONE) == fake.FAKE_PAIRING_CODE
-        async with asyncio.timeout(20):
-            while not any(isinstance(e, LoggedIn) for e in events):  # noqa: ASYNC110
-                await asyncio.sleep(0.05)
+    async with worker_session(tmp_path, "WORKER000001", PHONE) as session:
         await session.set_profile_name("Via Worker")
         await session.set_profile_status("working")
         await session.set_profile_picture(b"\xff\xd8 jpeg")
@@ -539,8 +523,6 @@ async def test_profile_and_contacts_through_a_worker_process(tmp_path: Path) -> 
             await session.save_contact(CONTACT, "Alice", "Smith")
         with pytest.raises(NotSupportedError, match="cannot remove"):
             await session.set_profile_picture(None)
-    finally:
-        await engine.close()
 
 
 async def test_operations_need_a_login(config: BackendConfig) -> None:

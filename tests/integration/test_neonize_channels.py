@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import time
 from pathlib import Path
@@ -10,15 +9,13 @@ from typing import Any
 
 import pytest
 
-from neonize_support import backend_config, calls_of
+from neonize_support import backend_config, calls_of, worker_session
 from neonize_support import linked as linked_to
 from wagate.domain.chats import Channel
 from wagate.domain.content import Image, MediaBlob
-from wagate.domain.events import EngineEvent, LoggedIn
 from wagate.domain.messages import Ack
 from wagate.engines.whatsmeow import echo_backend, fake, fake_channels, recorded
 from wagate.engines.whatsmeow.backend import BackendConfig
-from wagate.engines.whatsmeow.engine import WhatsmeowEngine
 from wagate.engines.whatsmeow.neonize_channels import channel_invite_code, channel_of
 from wagate.errors import (
     InvalidParamError,
@@ -349,21 +346,7 @@ async def test_the_fake_answers_with_neonizes_protos(config: BackendConfig) -> N
 
 async def test_channels_through_a_worker_process(tmp_path: Path) -> None:
     """engine → worker → NeonizeBackend's channel ops on the fake client, and back."""
-    engine = WhatsmeowEngine(
-        data_dir=tmp_path, device_name="wagate", backend="wagate.engines.whatsmeow.fake:create"
-    )
-    events: list[EngineEvent] = []
-
-    async def sink(event: EngineEvent) -> None:
-        events.append(event)
-
-    try:
-        session = await engine.open_session("WORKER000003", sink)
-        await session.connect()
-        assert await session.request_pairing_code(PHONE) == fake.FAKE_PAIRING_CODE
-        async with asyncio.timeout(20):
-            while not any(isinstance(e, LoggedIn) for e in events):  # noqa: ASYNC110
-                await asyncio.sleep(0.05)
+    async with worker_session(tmp_path, "WORKER000003", PHONE) as session:
         assert await session.channels() == [FAKE_NEWS]
         assert await session.channel(f"{LINK}{recorded.CHANNEL_INVITE}") == FAKE_NEWS
         created = await session.create_channel("Book news", "Weekly picks", JPEG)
@@ -388,5 +371,3 @@ async def test_channels_through_a_worker_process(tmp_path: Path) -> None:
             )
         with pytest.raises(InvalidParamError, match="<digits>@newsletter"):
             await session.follow_channel(ME, True)
-    finally:
-        await engine.close()

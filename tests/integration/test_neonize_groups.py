@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from neonize_support import backend_config, calls_of
+from neonize_support import backend_config, calls_of, worker_session
 from neonize_support import linked as linked_to
-from wagate.domain.events import EngineEvent, LoggedIn
 from wagate.domain.groups import (
     GroupInfo,
     GroupParticipant,
@@ -21,7 +19,6 @@ from wagate.domain.groups import (
 )
 from wagate.engines.whatsmeow import echo_backend, fake, fake_groups, recorded
 from wagate.engines.whatsmeow.backend import BackendConfig
-from wagate.engines.whatsmeow.engine import WhatsmeowEngine
 from wagate.engines.whatsmeow.neonize_groups import (
     UNANSWERED,
     invite_code,
@@ -367,21 +364,7 @@ async def test_the_echo_backend_has_no_groups(config: BackendConfig) -> None:
 
 async def test_groups_through_a_worker_process(tmp_path: Path) -> None:
     """engine → worker → NeonizeBackend's group ops on the fake client, and back."""
-    engine = WhatsmeowEngine(
-        data_dir=tmp_path, device_name="wagate", backend="wagate.engines.whatsmeow.fake:create"
-    )
-    events: list[EngineEvent] = []
-
-    async def sink(event: EngineEvent) -> None:
-        events.append(event)
-
-    try:
-        session = await engine.open_session("WORKER000002", sink)
-        await session.connect()
-        assert await session.request_pairing_code(PHONE) == fake.FAKE_PAIRING_CODE
-        async with asyncio.timeout(20):
-            while not any(isinstance(e, LoggedIn) for e in events):  # noqa: ASYNC110
-                await asyncio.sleep(0.05)
+    async with worker_session(tmp_path, "WORKER000002", PHONE) as session:
         assert await session.groups() == [SHOP_TEAM]
         created = await session.create_group("Book club", [CONTACT])
         await session.set_group_subject(created.id, "Readers")
@@ -405,5 +388,3 @@ async def test_groups_through_a_worker_process(tmp_path: Path) -> None:
             await session.set_group_picture(created.id, None)
         with pytest.raises(InvalidParamError, match="<digits>@g"):
             await session.leave_group(CONTACT)
-    finally:
-        await engine.close()
