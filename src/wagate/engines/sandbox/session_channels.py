@@ -10,17 +10,15 @@ after what was queued before, and waits for offline sessions like messages do.
 from __future__ import annotations
 
 import functools
-from abc import abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import replace
 
 from wagate.domain.chats import Channel, ChannelSearch
 from wagate.domain.events import AckChanged, MessageSeen
 from wagate.domain.messages import Ack, Message
-from wagate.engines.base import EngineSession
 from wagate.engines.sandbox.channels import SandboxChannel, as_received, check_name
-from wagate.engines.sandbox.network import SandboxNetwork, VirtualPhone
-from wagate.engines.sandbox.util import JPEG_MAGIC, _now
+from wagate.engines.sandbox.network import VirtualPhone
+from wagate.engines.sandbox.util import JPEG_MAGIC, SessionParts, _now
 from wagate.errors import InvalidParamError
 
 NOT_A_CHANNEL_JPEG = "A channel picture is a JPEG"
@@ -28,7 +26,7 @@ BAD_LIMIT = "A limit is 1 or more"
 BAD_CURSOR = "A cursor is the next_cursor of a previous search"
 
 
-class SandboxChannelOperations(EngineSession):
+class SandboxChannelOperations(SessionParts):
     """Channels as WhatsApp runs them, for :class:`SandboxSession` (which provides the
     network, the account and the ordered delivery).
 
@@ -36,17 +34,6 @@ class SandboxChannelOperations(EngineSession):
     owner posts to it, changes it or deletes it (``InvalidParamError`` for anyone else).
     A malformed id is ``InvalidParamError``, an unknown one ``NotFoundError``.
     """
-
-    instance_id: str
-    _network: SandboxNetwork
-
-    @abstractmethod
-    def _own_phone(self) -> VirtualPhone:
-        """Our account; ``SessionNotReadyError`` unless linked and connected."""
-
-    @abstractmethod
-    def _schedule(self, job: Callable[[], object]) -> None:
-        """Run a network effect on the worker, after everything queued before."""
 
     # --- reading --------------------------------------------------------------------
 

@@ -10,7 +10,6 @@ before, and kept for offline sessions like messages are.
 from __future__ import annotations
 
 import functools
-from abc import abstractmethod
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import replace
 from typing import Any
@@ -24,7 +23,6 @@ from wagate.domain.events import (
 )
 from wagate.domain.groups import GroupInfo, GroupSetting, ParticipantAction, ParticipantResult
 from wagate.domain.messages import Ack, Message, MessageKey
-from wagate.engines.base import EngineSession
 from wagate.engines.sandbox.groups import (
     ABSENT,
     DONE,
@@ -33,15 +31,15 @@ from wagate.engines.sandbox.groups import (
     check_description,
     check_subject,
 )
-from wagate.engines.sandbox.network import SandboxNetwork, VirtualPhone, lid_for_phone
-from wagate.engines.sandbox.util import JPEG_MAGIC, _now
+from wagate.engines.sandbox.network import VirtualPhone, lid_for_phone
+from wagate.engines.sandbox.util import JPEG_MAGIC, SessionParts, _now
 from wagate.errors import InvalidParamError
 
 NOT_A_MEMBER_ID = "A group member is a person: <phone>@c.us or a known <lid>@lid"
 NOT_A_GROUP_JPEG = "A group picture is a JPEG"
 
 
-class SandboxGroupOperations(EngineSession):
+class SandboxGroupOperations(SessionParts):
     """Groups as WhatsApp runs them, for :class:`SandboxSession` (which provides the
     network, the account and the ordered delivery).
 
@@ -49,17 +47,6 @@ class SandboxGroupOperations(EngineSession):
     WhatsApp refuses (a non-admin's change, one that LOCKED or ANNOUNCE forbids) is
     ``InvalidParamError``.
     """
-
-    instance_id: str
-    _network: SandboxNetwork
-
-    @abstractmethod
-    def _own_phone(self) -> VirtualPhone:
-        """Our account; ``SessionNotReadyError`` unless linked and connected."""
-
-    @abstractmethod
-    def _schedule(self, job: Callable[[], object]) -> None:
-        """Run a network effect on the worker, after everything queued before."""
 
     # --- reading --------------------------------------------------------------------
 

@@ -7,12 +7,10 @@ and every other account sees the change from then on (see
 
 from __future__ import annotations
 
-from abc import abstractmethod
-
 from wagate.domain.contacts import Contact, Profile
-from wagate.engines.base import DeviceStore, EngineSession
-from wagate.engines.sandbox.network import SandboxNetwork, VirtualPhone
-from wagate.engines.sandbox.util import ENGINE_NAME, JPEG_MAGIC
+from wagate.engines.base import DeviceStore
+from wagate.engines.sandbox.network import VirtualPhone
+from wagate.engines.sandbox.util import ENGINE_NAME, JPEG_MAGIC, SessionParts
 from wagate.errors import InvalidParamError
 
 MAX_ABOUT = 139  # WhatsApp's limit for the "About" text
@@ -24,16 +22,11 @@ SELF_BLOCK = "You cannot block yourself"
 BLANK_FIRST_NAME = "A contact needs a first name"
 
 
-class SandboxProfileOperations(EngineSession):
+class SandboxProfileOperations(SessionParts):
     """The account's profile, address book and blocklist, for :class:`SandboxSession`
     (which provides the network, the device store and the account)."""
 
-    _network: SandboxNetwork
     _store: DeviceStore
-
-    @abstractmethod
-    def _own_phone(self) -> VirtualPhone:
-        """Our account; ``SessionNotReadyError`` unless linked and connected."""
 
     async def profile(self) -> Profile:
         """Our push name, About (``None`` once cleared) and picture: the sandbox has no

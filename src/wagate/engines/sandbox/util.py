@@ -7,14 +7,16 @@ import base64
 import hashlib
 import secrets
 import time
-from collections.abc import Sequence
+from abc import abstractmethod
+from collections.abc import Callable, Sequence
 
 from wagate.domain.content import (
     Content,
     Poll,
 )
 from wagate.domain.messages import Presence
-from wagate.engines.sandbox.network import KeptMessage
+from wagate.engines.base import EngineSession
+from wagate.engines.sandbox.network import KeptMessage, SandboxNetwork, VirtualPhone
 from wagate.errors import InvalidParamError
 
 ENGINE_NAME = "sandbox"
@@ -81,3 +83,19 @@ def _choose(kept: KeptMessage, selected: Sequence[str]) -> tuple[str, ...]:
     if len(chosen) > 1 and not poll.multiple_answers:
         raise InvalidParamError(SINGLE_ANSWER, selected=list(chosen))
     return chosen
+
+
+class SessionParts(EngineSession):
+    """What :class:`~wagate.engines.sandbox.session.SandboxSession` provides to the
+    mixins that hold its groups, channels and profile operations."""
+
+    instance_id: str
+    _network: SandboxNetwork
+
+    @abstractmethod
+    def _own_phone(self) -> VirtualPhone:
+        """Our account; ``SessionNotReadyError`` unless linked and connected."""
+
+    @abstractmethod
+    def _schedule(self, job: Callable[[], object]) -> None:
+        """Run a network effect on the worker, after everything queued before."""
