@@ -84,11 +84,7 @@ def channel_jid(channel_id: str) -> Any:
 
 def channel_invite_code(code_or_link: str) -> str:
     """The bare code of a channel invite code or ``https://whatsapp.com/channel/<code>`` link."""
-    code = code_or_link.strip()
-    for prefix in _INVITE_PREFIXES:
-        if code.lower().startswith(prefix):
-            code = code[len(prefix) :]
-    code = code.partition("?")[0].strip("/")
+    code = pb.link_code(code_or_link, _INVITE_PREFIXES)
     if not _INVITE_CODE.fullmatch(code):
         raise InvalidParamError("Not a channel id, invite code or link", channel=code_or_link)
     return code

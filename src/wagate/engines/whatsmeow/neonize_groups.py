@@ -81,11 +81,7 @@ def member_jid(chat_id: str) -> Any:
 
 def invite_code(code_or_link: str) -> str:
     """The bare code of an invite code or a ``https://chat.whatsapp.com/<code>`` link."""
-    code = code_or_link.strip()
-    for prefix in _INVITE_PREFIXES:
-        if code.lower().startswith(prefix):
-            code = code[len(prefix) :]
-    code = code.partition("?")[0].strip("/")
+    code = pb.link_code(code_or_link, _INVITE_PREFIXES)
     if not _INVITE_CODE.fullmatch(code):
         raise InvalidParamError("Not a group invite code or link", code=code_or_link)
     return code

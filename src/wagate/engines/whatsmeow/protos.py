@@ -7,7 +7,7 @@ import contextlib
 import io
 import os
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from google.protobuf.json_format import MessageToDict  # type: ignore[import-untyped]
@@ -130,3 +130,14 @@ def seconds(value: int) -> int:
     if value <= 0:
         return 0
     return value // 1000 if value > 100_000_000_000 else value
+
+
+def link_code(code_or_link: str, prefixes: Sequence[str]) -> str:
+    """The code at the end of an invite link (``https://chat.whatsapp.com/<code>``…), its
+    ``prefixes`` (lower case) taken off in order and any ``?query`` dropped; a bare code
+    comes back as it is."""
+    code = code_or_link.strip()
+    for prefix in prefixes:
+        if code.lower().startswith(prefix):
+            code = code[len(prefix) :]
+    return code.partition("?")[0].strip("/")
