@@ -42,57 +42,26 @@ class ChatRepository:
         """The chat of ``message`` had news: create it, or move its time forward, count
         one more unread message, and learn the contact's name."""
         name = _name_from(message)
-        values = {
-            "instance_id": instance_id,
-            "chat_id": message.key.chat_id,
-            "name": name,
-            "timestamp": message.timestamp,
-            "unread_count": 1 if unread else 0,
-            "archived": False,
-            "marked_unread": False,
-            "updated_at": now_ms(),
-        }
         changes: dict[str, Any] = {
             "timestamp": case(
                 (chats.c.timestamp < message.timestamp, message.timestamp),
                 else_=chats.c.timestamp,
             ),
-            "updated_at": values["updated_at"],
         }
         if unread:
             changes["unread_count"] = chats.c.unread_count + 1
         if name:
             changes["name"] = name
-        await conn.execute(
-            upsert(
-                conn.dialect.name,
-                chats,
-                values,
-                keys=["instance_id", "chat_id"],
-                changes=changes,
-            )
+        new = _new_chat(
+            instance_id, message.key.chat_id, message.timestamp, name=name, unread=int(unread)
         )
+        await _put(conn, new, changes)
 
     async def set_name(
         self, conn: AsyncConnection, instance_id: str, chat_id: str, name: str, timestamp: int
     ) -> None:
         """A group's subject (creating the chat when it is new)."""
-        values = {
-            "instance_id": instance_id,
-            "chat_id": chat_id,
-            "name": name,
-            "timestamp": timestamp,
-            "unread_count": 0,
-            "archived": False,
-            "marked_unread": False,
-            "updated_at": now_ms(),
-        }
-        changes = {"name": name, "updated_at": values["updated_at"]}
-        await conn.execute(
-            upsert(
-                conn.dialect.name, chats, values, keys=["instance_id", "chat_id"], changes=changes
-            )
-        )
+        await _put(conn, _new_chat(instance_id, chat_id, timestamp, name=name), {"name": name})
 
     async def set_flags(
         self,
@@ -106,34 +75,22 @@ class ChatRepository:
     ) -> None:
         """Change a chat's flags (creating it when the store has not seen it yet);
         ``read`` clears its unread count and mark."""
-        now = now_ms()
-        values: dict[str, Any] = {
-            "instance_id": instance_id,
-            "chat_id": chat_id,
-            "name": None,
-            "timestamp": timestamp,
-            "unread_count": 0,
-            "archived": bool(archived),
-            "marked_unread": bool(marked_unread),
-            "updated_at": now,
-        }
-        changes: dict[str, Any] = {"updated_at": now}
+        changes: dict[str, Any] = {}
         if archived is not None:
             changes["archived"] = archived
         if marked_unread is not None:
             changes["marked_unread"] = marked_unread
         if read:
             changes.update(unread_count=0, marked_unread=False)
+        new = _new_chat(
+            instance_id,
+            chat_id,
+            timestamp,
+            archived=bool(archived),
+            marked_unread=bool(marked_unread),
+        )
         async with self._engine.begin() as conn:
-            await conn.execute(
-                upsert(
-                    conn.dialect.name,
-                    chats,
-                    values,
-                    keys=["instance_id", "chat_id"],
-                    changes=changes,
-                )
-            )
+            await _put(conn, new, changes)
 
     async def get(self, instance_id: str, chat_id: str) -> Chat | None:
         query = select(chats).where(chats.c.instance_id == instance_id, chats.c.chat_id == chat_id)
@@ -185,6 +142,37 @@ class ChatRepository:
                 .values(unread_count=0, updated_at=now_ms())
             )
         return int(result.rowcount)
+
+
+def _new_chat(
+    instance_id: str,
+    chat_id: str,
+    timestamp: int,
+    *,
+    name: str | None = None,
+    unread: int = 0,
+    archived: bool = False,
+    marked_unread: bool = False,
+) -> dict[str, Any]:
+    """The row of a chat the store does not have yet."""
+    return {
+        "instance_id": instance_id,
+        "chat_id": chat_id,
+        "name": name,
+        "timestamp": timestamp,
+        "unread_count": unread,
+        "archived": archived,
+        "marked_unread": marked_unread,
+        "updated_at": now_ms(),
+    }
+
+
+async def _put(conn: AsyncConnection, new: dict[str, Any], changes: dict[str, Any]) -> None:
+    """Insert the chat ``new``, or apply ``changes`` to the one the store has."""
+    changes = {**changes, "updated_at": new["updated_at"]}
+    await conn.execute(
+        upsert(conn.dialect.name, chats, new, keys=["instance_id", "chat_id"], changes=changes)
+    )
 
 
 def _name_from(message: Message) -> str | None:
